@@ -1,0 +1,61 @@
+// Threading. hgtok parallelises with OpenMP (HGTOK_WITH_OPENMP) over
+// independent work items (node types, destination nodes, targets) with a
+// static partition; no reduction crosses threads, so results are bitwise
+// identical for any thread count.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#ifdef HGTOK_WITH_OPENMP
+#include <omp.h>
+#endif
+
+namespace hgtok {
+
+/// Sets the number of threads hgtok uses (OpenMP's max threads). n <= 0 keeps the default.
+inline void set_num_threads(int n) {
+#ifdef HGTOK_WITH_OPENMP
+  if (n > 0) omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
+
+/// The number of threads hgtok's parallel loops use.
+inline int num_threads() {
+#ifdef HGTOK_WITH_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+namespace detail {
+
+/// Calls f(i) for i in [0, n), in parallel when worthwhile. Each i must write
+/// only its own outputs. Exceptions thrown by f are rethrown (the first one).
+template <class F>
+void parallel_for(std::int64_t n, F&& f, std::int64_t min_parallel = 2) {
+#ifdef HGTOK_WITH_OPENMP
+  if (n >= min_parallel && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    std::exception_ptr error;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) {
+      try {
+        f(i);
+      } catch (...) {
+#pragma omp critical(hgtok_parallel_for_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#else
+  (void)min_parallel;
+#endif
+  for (std::int64_t i = 0; i < n; ++i) f(i);
+}
+
+}  // namespace detail
+}  // namespace hgtok

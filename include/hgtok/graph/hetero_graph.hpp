@@ -1,0 +1,307 @@
+// HeteroGraph: a heterogeneous graph with typed nodes and typed edges.
+//
+// Node types each hold a node count and a feature matrix x[type] of shape
+// [N_type, F_type] (F may differ per type, and may be 0). Edge types are
+// canonical triplets (src, relation, dst). Each edge type stores its edges in a
+// CSR indexed by destination node (the layout message passing reads:
+// in-neighbours of dst node i are indices[indptr[i] .. indptr[i+1]]); a CSR
+// indexed by source is built on request. Edges are given as COO [2, E] int64
+// (row 0 = source ids, row 1 = destination ids, as PyG's edge_index); multi-edges and
+// self-loops are kept, and within one destination the edges keep their COO order.
+//
+// Type order is stable and documented: node types and edge types are numbered
+// in the order they are added (the order of PyG's HeteroData.node_types /
+// edge_types when loaded from a file written by tools/export_pyg.py).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/core/tensor.hpp"
+
+namespace hgtok {
+
+/// A canonical edge type (src node type, relation, dst node type).
+struct EdgeType {
+  std::string src, relation, dst;
+
+  /// "src__relation__dst", the key used in files and type-embedding tables.
+  std::string key() const { return src + "__" + relation + "__" + dst; }
+
+  /// Parses "src__relation__dst"; throws FormatError naming `source`.
+  static EdgeType parse(const std::string& key, const std::string& source = "EdgeType") {
+    const auto a = key.find("__");
+    const auto b = a == std::string::npos ? a : key.find("__", a + 2);
+    if (a == std::string::npos || b == std::string::npos || a == 0 || b == a + 2 || b + 2 >= key.size() ||
+        key.find("__", b + 2) != std::string::npos)
+      throw FormatError(source, key, "edge type key must be 'src__relation__dst'");
+    return {key.substr(0, a), key.substr(a + 2, b - a - 2), key.substr(b + 2)};
+  }
+  bool operator==(const EdgeType& o) const { return src == o.src && relation == o.relation && dst == o.dst; }
+  bool operator!=(const EdgeType& o) const { return !(*this == o); }
+};
+
+/// Compressed sparse rows: row r holds indices[indptr[r] .. indptr[r+1]].
+struct Csr {
+  std::vector<Index> indptr;    ///< size rows + 1
+  std::vector<Index> indices;   ///< neighbour id of each entry
+  std::vector<Index> edge_ids;  ///< position of each entry in the original COO list
+  Index rows() const { return indptr.empty() ? 0 : static_cast<Index>(indptr.size()) - 1; }
+  Index nnz() const { return static_cast<Index>(indices.size()); }
+};
+
+/// A contiguous run of ids (in-neighbours of one node).
+struct IdSpan {
+  const Index* first = nullptr;
+  Index count = 0;
+  const Index* begin() const { return first; }
+  const Index* end() const { return first + count; }
+  Index size() const { return count; }
+  Index operator[](Index i) const { return first[i]; }
+};
+
+namespace detail {
+/// Builds the CSR of `rows` rows from per-edge row ids and column ids (stable counting sort).
+inline Csr build_csr(Index rows, const Index* row_of, const Index* col_of, Index edges) {
+  Csr c;
+  c.indptr.assign(static_cast<std::size_t>(rows) + 1, 0);
+  for (Index e = 0; e < edges; ++e) ++c.indptr[static_cast<std::size_t>(row_of[e]) + 1];
+  for (Index r = 0; r < rows; ++r) c.indptr[static_cast<std::size_t>(r) + 1] += c.indptr[static_cast<std::size_t>(r)];
+  c.indices.resize(static_cast<std::size_t>(edges));
+  c.edge_ids.resize(static_cast<std::size_t>(edges));
+  std::vector<Index> fill(c.indptr.begin(), c.indptr.end() - 1);
+  for (Index e = 0; e < edges; ++e) {
+    const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(row_of[e])]++);
+    c.indices[slot] = col_of[e];
+    c.edge_ids[slot] = e;
+  }
+  return c;
+}
+}  // namespace detail
+
+/// A heterogeneous graph; T is the feature scalar type.
+template <class T = float>
+class HeteroGraph {
+ public:
+  HeteroGraph() = default;
+
+  /// Adds a node type with features x ([N, F], one row per node). Throws
+  /// ValueError for a duplicate name or a non-finite feature.
+  Index add_node_type(const std::string& name, Matrix<T> x) {
+    check_new_node_type(name);
+    for (Index r = 0; r < x.rows(); ++r)
+      for (Index c = 0; c < x.cols(); ++c)
+        if (!std::isfinite(static_cast<double>(x(r, c))))
+          throw ValueError("HeteroGraph", "x/" + name,
+                           "feature (" + std::to_string(r) + ", " + std::to_string(c) + ") is not finite");
+    NodeStore n;
+    n.name = name;
+    n.count = x.rows();
+    n.x = std::move(x);
+    return push_node_type(std::move(n));
+  }
+
+  /// Adds a node type with `count` nodes and features x; throws ShapeError when
+  /// x has a row count other than `count`.
+  Index add_node_type(const std::string& name, Index count, Matrix<T> x) {
+    if (x.rows() != count)
+      throw ShapeError("HeteroGraph", "x/" + name,
+                       "feature matrix has " + std::to_string(x.rows()) + " rows, node count is " + std::to_string(count));
+    return add_node_type(name, std::move(x));
+  }
+
+  /// Adds a node type with `count` nodes and no features (width 0).
+  Index add_node_type(const std::string& name, Index count) {
+    check_new_node_type(name);
+    if (count < 0) throw ValueError("HeteroGraph", "num_nodes/" + name, "negative node count " + std::to_string(count));
+    NodeStore n;
+    n.name = name;
+    n.count = count;
+    n.x = Matrix<T>(count, 0);
+    return push_node_type(std::move(n));
+  }
+
+  /// Adds an edge type from COO edges: src[e] -> dst[e] for e in [0, num_edges).
+  /// Both node types must exist; ids must be in [0, N). Throws LookupError /
+  /// ValueError naming the edge type, the row and the value.
+  Index add_edge_type(const EdgeType& type, const Index* src, const Index* dst, Index num_edges) {
+    const std::string key = type.key();
+    const std::string field = "edge_index/" + key;
+    if (edge_index_.count(key)) throw ValueError("HeteroGraph", field, "edge type added twice");
+    if (num_edges < 0) throw ValueError("HeteroGraph", field, "negative edge count " + std::to_string(num_edges));
+    const Index s = find_node_type(type.src, field + " (src)");
+    const Index d = find_node_type(type.dst, field + " (dst)");
+    check_ids(src, num_edges, nodes_[static_cast<std::size_t>(s)].count, field, "source (row 0)", type.src);
+    check_ids(dst, num_edges, nodes_[static_cast<std::size_t>(d)].count, field, "destination (row 1)", type.dst);
+    auto e = std::make_unique<EdgeStore>();
+    e->type = type;
+    e->src_type = s;
+    e->dst_type = d;
+    e->src.assign(src, src + num_edges);
+    e->dst.assign(dst, dst + num_edges);
+    e->in = detail::build_csr(nodes_[static_cast<std::size_t>(d)].count, dst, src, num_edges);
+    edge_index_[key] = static_cast<Index>(edges_.size());
+    edges_.push_back(std::move(e));
+    return static_cast<Index>(edges_.size()) - 1;
+  }
+
+  /// Adds an edge type from an edge_index laid out row-major as [2, E].
+  Index add_edge_type(const EdgeType& type, const std::vector<Index>& edge_index) {
+    if (edge_index.size() % 2 != 0)
+      throw ShapeError("HeteroGraph", "edge_index/" + type.key(),
+                       "edge_index has " + std::to_string(edge_index.size()) + " values, not [2, E]");
+    const Index e = static_cast<Index>(edge_index.size() / 2);
+    return add_edge_type(type, edge_index.data(), edge_index.data() + e, e);
+  }
+
+  // ---- types ----
+  Index num_node_types() const { return static_cast<Index>(nodes_.size()); }
+  Index num_edge_types() const { return static_cast<Index>(edges_.size()); }
+  /// Node type names in type-id order.
+  std::vector<std::string> node_types() const {
+    std::vector<std::string> out;
+    for (const auto& n : nodes_) out.push_back(n.name);
+    return out;
+  }
+  /// Edge types in type-id order.
+  std::vector<EdgeType> edge_types() const {
+    std::vector<EdgeType> out;
+    for (const auto& e : edges_) out.push_back(e->type);
+    return out;
+  }
+  bool has_node_type(const std::string& name) const { return node_index_.count(name) != 0; }
+  bool has_edge_type(const EdgeType& t) const { return edge_index_.count(t.key()) != 0; }
+  /// Id of a node type; throws LookupError naming it.
+  Index node_type_id(const std::string& name) const { return find_node_type(name, "node_type"); }
+  /// Id of an edge type; throws LookupError naming it.
+  Index edge_type_id(const EdgeType& t) const {
+    auto it = edge_index_.find(t.key());
+    if (it == edge_index_.end()) throw LookupError("HeteroGraph", "edge_type", "unknown edge type '" + t.key() + "'");
+    return it->second;
+  }
+  const std::string& node_type_name(Index id) const { return node(id).name; }
+  const EdgeType& edge_type(Index id) const { return edge(id).type; }
+  /// Node-type ids of an edge type's source and destination.
+  Index src_type_id(Index edge_type_id) const { return edge(edge_type_id).src_type; }
+  Index dst_type_id(Index edge_type_id) const { return edge(edge_type_id).dst_type; }
+
+  // ---- nodes and features ----
+  Index num_nodes(Index type_id) const { return node(type_id).count; }
+  Index num_nodes(const std::string& type) const { return num_nodes(node_type_id(type)); }
+  Index num_nodes() const {
+    Index n = 0;
+    for (const auto& t : nodes_) n += t.count;
+    return n;
+  }
+  /// Feature matrix [N, F] of a node type.
+  const Matrix<T>& x(Index type_id) const { return node(type_id).x; }
+  const Matrix<T>& x(const std::string& type) const { return x(node_type_id(type)); }
+  Index feature_dim(Index type_id) const { return node(type_id).x.cols(); }
+
+  // ---- edges ----
+  Index num_edges(Index edge_type_id) const { return static_cast<Index>(edge(edge_type_id).src.size()); }
+  Index num_edges() const {
+    Index n = 0;
+    for (const auto& e : edges_) n += static_cast<Index>(e->src.size());
+    return n;
+  }
+  /// COO source / destination ids of an edge type, in insertion order.
+  const std::vector<Index>& edge_src(Index edge_type_id) const { return edge(edge_type_id).src; }
+  const std::vector<Index>& edge_dst(Index edge_type_id) const { return edge(edge_type_id).dst; }
+  /// CSR indexed by destination node: row i lists the sources of edges into i.
+  const Csr& in_csr(Index edge_type_id) const { return edge(edge_type_id).in; }
+  /// CSR indexed by source node: row j lists the destinations of edges out of j (built on first request, thread-safe).
+  const Csr& out_csr(Index edge_type_id) const {
+    const EdgeStore& e = edge(edge_type_id);
+    std::call_once(e.out_once, [&] {
+      e.out = detail::build_csr(nodes_[static_cast<std::size_t>(e.src_type)].count, e.src.data(), e.dst.data(),
+                                static_cast<Index>(e.src.size()));
+    });
+    return e.out;
+  }
+  /// In-neighbours (source ids) of destination node `v` under one edge type.
+  IdSpan in_neighbors(Index edge_type_id, Index v) const {
+    const Csr& c = in_csr(edge_type_id);
+    check_node(v, c.rows(), edge(edge_type_id).type.dst);
+    const auto b = c.indptr[static_cast<std::size_t>(v)];
+    return {c.indices.data() + b, c.indptr[static_cast<std::size_t>(v) + 1] - b};
+  }
+  /// Out-neighbours (destination ids) of source node `u` under one edge type.
+  IdSpan out_neighbors(Index edge_type_id, Index u) const {
+    const Csr& c = out_csr(edge_type_id);
+    check_node(u, c.rows(), edge(edge_type_id).type.src);
+    const auto b = c.indptr[static_cast<std::size_t>(u)];
+    return {c.indices.data() + b, c.indptr[static_cast<std::size_t>(u) + 1] - b};
+  }
+  Index in_degree(Index edge_type_id, Index v) const { return in_neighbors(edge_type_id, v).size(); }
+  Index out_degree(Index edge_type_id, Index u) const { return out_neighbors(edge_type_id, u).size(); }
+
+ private:
+  struct NodeStore {
+    std::string name;
+    Index count = 0;
+    Matrix<T> x;
+  };
+  struct EdgeStore {
+    EdgeType type;
+    Index src_type = 0, dst_type = 0;
+    std::vector<Index> src, dst;
+    Csr in;
+    mutable Csr out;
+    mutable std::once_flag out_once;
+  };
+
+  void check_new_node_type(const std::string& name) const {
+    if (name.empty()) throw ValueError("HeteroGraph", "node_type", "empty node type name");
+    if (name.find("__") != std::string::npos || name.find('/') != std::string::npos)
+      throw ValueError("HeteroGraph", "node_type", "name '" + name + "' may not contain '__' or '/'");
+    if (node_index_.count(name)) throw ValueError("HeteroGraph", "node_type", "node type '" + name + "' added twice");
+  }
+  Index push_node_type(NodeStore n) {
+    node_index_[n.name] = static_cast<Index>(nodes_.size());
+    nodes_.push_back(std::move(n));
+    return static_cast<Index>(nodes_.size()) - 1;
+  }
+  Index find_node_type(const std::string& name, const std::string& field) const {
+    auto it = node_index_.find(name);
+    if (it == node_index_.end()) throw LookupError("HeteroGraph", field, "unknown node type '" + name + "'");
+    return it->second;
+  }
+  static void check_ids(const Index* ids, Index n, Index limit, const std::string& field, const char* row,
+                        const std::string& type) {
+    for (Index e = 0; e < n; ++e)
+      if (ids[e] < 0 || ids[e] >= limit)
+        throw ValueError("HeteroGraph", field,
+                         std::string(row) + " id " + std::to_string(ids[e]) + " of edge " + std::to_string(e) +
+                             " is out of range [0, " + std::to_string(limit) + ") of node type '" + type + "'");
+  }
+  static void check_node(Index v, Index limit, const std::string& type) {
+    if (v < 0 || v >= limit)
+      throw ValueError("HeteroGraph", "node", "node id " + std::to_string(v) + " is out of range [0, " +
+                                                  std::to_string(limit) + ") of node type '" + type + "'");
+  }
+  const NodeStore& node(Index id) const {
+    if (id < 0 || id >= num_node_types())
+      throw LookupError("HeteroGraph", "node_type_id", "no node type with id " + std::to_string(id));
+    return nodes_[static_cast<std::size_t>(id)];
+  }
+  const EdgeStore& edge(Index id) const {
+    if (id < 0 || id >= num_edge_types())
+      throw LookupError("HeteroGraph", "edge_type_id", "no edge type with id " + std::to_string(id));
+    return *edges_[static_cast<std::size_t>(id)];
+  }
+
+  std::vector<NodeStore> nodes_;
+  std::vector<std::unique_ptr<EdgeStore>> edges_;
+  std::unordered_map<std::string, Index> node_index_;
+  std::unordered_map<std::string, Index> edge_index_;
+};
+
+}  // namespace hgtok

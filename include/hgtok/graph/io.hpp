@@ -1,0 +1,254 @@
+// Graph files.
+//
+// 1. One safetensors file, the layout of a PyG HeteroData:
+//      x/<type>                         [N, F]  float (F32/F64/F16/BF16)
+//      edge_index/<src>__<rel>__<dst>   [2, E]  int64 (or int32)
+//    Optional __metadata__: "node_types" and "edge_types" (JSON lists) give the
+//    type order (tools/export_pyg.py writes PyG's order); without them types are
+//    ordered by name. "num_nodes" (JSON object type -> count) declares node
+//    types without features, and is checked against x rows when both exist.
+// 2. A directory: graph.json
+//      {"node_types": [{"name": "movie", "num_nodes": 3, "x": "x_movie.npy"}, ...],
+//       "edge_types": [{"src": "movie", "relation": "to", "dst": "director",
+//                       "edge_index": "ei_movie__to__director.npy"}, ...]}
+//    plus the .npy files it names (x optional: a type without it has width 0).
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/io/npy.hpp"
+#include "hgtok/io/safetensors.hpp"
+
+namespace hgtok {
+
+namespace detail {
+
+inline nlohmann::json parse_json_field(const std::string& text, const std::string& source, const std::string& field) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(source, field, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+inline nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IOError(path, "", "cannot open for reading");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_json_field(text, path, "");
+}
+
+inline std::vector<Index> edge_index_values(Dtype dtype, const Shape& shape, const unsigned char* data, std::size_t nbytes,
+                                            const std::string& source, const std::string& field) {
+  if (dtype != Dtype::I64 && dtype != Dtype::I32)
+    throw ShapeError(source, field, std::string("edge_index dtype is ") + dtype_name(dtype) + ", expected I64 or I32");
+  if (shape.size() != 2 || shape[0] != 2)
+    throw ShapeError(source, field, "edge_index shape is " + shape_str(shape) + ", expected [2, E]");
+  std::vector<Index> v(nbytes / dtype_size(dtype));
+  convert_elements(data, dtype, v.size(), v.data(), false, source, field);
+  return v;
+}
+
+template <class T>
+Matrix<T> feature_matrix(Dtype dtype, const Shape& shape, const unsigned char* data, std::size_t nbytes,
+                         const std::string& source, const std::string& field) {
+  if (dtype != Dtype::F32 && dtype != Dtype::F64 && dtype != Dtype::F16 && dtype != Dtype::BF16)
+    throw ShapeError(source, field, std::string("features dtype is ") + dtype_name(dtype) + ", expected a float type");
+  if (shape.size() != 2) throw ShapeError(source, field, "features shape is " + shape_str(shape) + ", expected [N, F]");
+  Matrix<T> x(shape[0], shape[1]);
+  convert_elements(data, dtype, nbytes / dtype_size(dtype), x.data(), true, source, field);
+  return x;
+}
+
+inline std::vector<std::string> metadata_list(const std::map<std::string, std::string>& meta, const std::string& key,
+                                              const std::string& source) {
+  auto it = meta.find(key);
+  if (it == meta.end()) return {};
+  auto j = parse_json_field(it->second, source, "__metadata__." + key);
+  if (!j.is_array()) throw FormatError(source, "__metadata__." + key, "must be a JSON list of strings");
+  std::vector<std::string> out;
+  for (const auto& s : j) {
+    if (!s.is_string()) throw FormatError(source, "__metadata__." + key, "entry " + s.dump() + " is not a string");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Loads a graph from a safetensors file in the PyG HeteroData layout.
+template <class T = float>
+HeteroGraph<T> load_graph(const std::string& path) {
+  auto file = SafetensorsFile::open(path);
+  std::map<std::string, const TensorView*> xs, edges;
+  for (const auto& v : file.tensors()) {
+    if (v.name.rfind("x/", 0) == 0) xs[v.name.substr(2)] = &v;
+    else if (v.name.rfind("edge_index/", 0) == 0) edges[v.name.substr(11)] = &v;
+    else throw FormatError(path, v.name, "unexpected tensor (expected x/<type> or edge_index/<src>__<rel>__<dst>)");
+  }
+  std::map<std::string, Index> counts;
+  if (auto it = file.metadata().find("num_nodes"); it != file.metadata().end()) {
+    auto j = detail::parse_json_field(it->second, path, "__metadata__.num_nodes");
+    if (!j.is_object()) throw FormatError(path, "__metadata__.num_nodes", "must be a JSON object type -> count");
+    for (auto c = j.begin(); c != j.end(); ++c) {
+      if (!c->is_number_integer() || c->get<std::int64_t>() < 0)
+        throw FormatError(path, "__metadata__.num_nodes." + c.key(), "count " + c->dump() + " is not a non-negative integer");
+      counts[c.key()] = c->get<Index>();
+    }
+  }
+  std::vector<std::string> node_order = detail::metadata_list(file.metadata(), "node_types", path);
+  if (node_order.empty()) {
+    std::map<std::string, int> all;
+    for (const auto& kv : xs) all[kv.first];
+    for (const auto& kv : counts) all[kv.first];
+    for (const auto& kv : all) node_order.push_back(kv.first);
+  }
+  std::vector<std::string> edge_order = detail::metadata_list(file.metadata(), "edge_types", path);
+  if (edge_order.empty())
+    for (const auto& kv : edges) edge_order.push_back(kv.first);
+
+  HeteroGraph<T> g;
+  for (const auto& type : node_order) {
+    auto x = xs.find(type);
+    auto c = counts.find(type);
+    if (x == xs.end() && c == counts.end())
+      throw LookupError(path, "__metadata__.node_types", "node type '" + type + "' has neither x/" + type + " nor a count");
+    if (x != xs.end()) {
+      const TensorView& v = *x->second;
+      auto m = detail::feature_matrix<T>(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
+      if (c != counts.end()) g.add_node_type(type, c->second, std::move(m));
+      else g.add_node_type(type, std::move(m));
+    } else {
+      g.add_node_type(type, c->second);
+    }
+  }
+  for (const auto& kv : xs)
+    if (!g.has_node_type(kv.first)) throw LookupError(path, "x/" + kv.first, "node type missing from __metadata__.node_types");
+  for (const auto& key : edge_order) {
+    auto e = edges.find(key);
+    if (e == edges.end()) throw LookupError(path, "__metadata__.edge_types", "no tensor edge_index/" + key);
+    const TensorView& v = *e->second;
+    auto values = detail::edge_index_values(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
+    const EdgeType type = EdgeType::parse(key, path);
+    g.add_edge_type(type, values);
+  }
+  if (edge_order.size() != edges.size())
+    throw FormatError(path, "__metadata__.edge_types", "lists " + std::to_string(edge_order.size()) + " edge types, the file has " +
+                                                          std::to_string(edges.size()));
+  return g;
+}
+
+/// Saves a graph as one safetensors file (features as T, edge indices as int64, type order in __metadata__).
+template <class T>
+void save_graph(const HeteroGraph<T>& g, const std::string& path) {
+  SafetensorsWriter w;
+  nlohmann::json node_types = nlohmann::json::array(), edge_types = nlohmann::json::array(), counts = nlohmann::json::object();
+  for (Index t = 0; t < g.num_node_types(); ++t) {
+    const auto& name = g.node_type_name(t);
+    node_types.push_back(name);
+    counts[name] = g.num_nodes(t);
+    w.add("x/" + name, g.x(t));
+  }
+  for (Index e = 0; e < g.num_edge_types(); ++e) {
+    edge_types.push_back(g.edge_type(e).key());
+    std::vector<Index> ei(g.edge_src(e));
+    ei.insert(ei.end(), g.edge_dst(e).begin(), g.edge_dst(e).end());
+    w.add("edge_index/" + g.edge_type(e).key(), Shape{2, g.num_edges(e)}, ei.data());
+  }
+  w.set_metadata("node_types", node_types.dump());
+  w.set_metadata("edge_types", edge_types.dump());
+  w.set_metadata("num_nodes", counts.dump());
+  w.save(path);
+}
+
+/// Loads a graph from a directory holding graph.json and .npy files.
+template <class T = float>
+HeteroGraph<T> load_graph_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string json_path = (fs::path(dir) / "graph.json").string();
+  const auto j = detail::read_json_file(json_path);
+  if (!j.is_object() || !j.contains("node_types") || !j["node_types"].is_array())
+    throw FormatError(json_path, "node_types", "must be a list of {name, num_nodes, x}");
+  auto str = [&](const nlohmann::json& o, const char* key, const std::string& where) {
+    if (!o.is_object() || !o.contains(key) || !o[key].is_string())
+      throw FormatError(json_path, where + "." + key, "missing or not a string");
+    return o[key].get<std::string>();
+  };
+  auto npy = [&](const std::string& rel) {
+    const fs::path p = fs::path(rel).is_absolute() ? fs::path(rel) : fs::path(dir) / rel;
+    return load_npy_array(p.string());
+  };
+  HeteroGraph<T> g;
+  for (std::size_t i = 0; i < j["node_types"].size(); ++i) {
+    const auto& n = j["node_types"][i];
+    const std::string where = "node_types[" + std::to_string(i) + "]";
+    const std::string name = str(n, "name", where);
+    std::optional<Index> count;
+    if (n.contains("num_nodes")) {
+      if (!n["num_nodes"].is_number_integer() || n["num_nodes"].get<std::int64_t>() < 0)
+        throw FormatError(json_path, where + ".num_nodes", "count " + n["num_nodes"].dump() + " is not a non-negative integer");
+      count = n["num_nodes"].get<Index>();
+    }
+    if (n.contains("x")) {
+      auto a = npy(str(n, "x", where));
+      auto m = detail::feature_matrix<T>(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source, "x/" + name);
+      if (count) g.add_node_type(name, *count, std::move(m));
+      else g.add_node_type(name, std::move(m));
+    } else if (count) {
+      g.add_node_type(name, *count);
+    } else {
+      throw FormatError(json_path, where, "node type '" + name + "' needs num_nodes or x");
+    }
+  }
+  if (j.contains("edge_types")) {
+    if (!j["edge_types"].is_array()) throw FormatError(json_path, "edge_types", "must be a list");
+    for (std::size_t i = 0; i < j["edge_types"].size(); ++i) {
+      const auto& e = j["edge_types"][i];
+      const std::string where = "edge_types[" + std::to_string(i) + "]";
+      EdgeType type{str(e, "src", where), str(e, "relation", where), str(e, "dst", where)};
+      auto a = npy(str(e, "edge_index", where));
+      auto values = detail::edge_index_values(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source, "edge_index");
+      g.add_edge_type(type, values);
+    }
+  }
+  return g;
+}
+
+/// Saves a graph as a directory (graph.json + one .npy per tensor).
+template <class T>
+void save_graph_dir(const HeteroGraph<T>& g, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IOError(dir, "", "cannot create directory: " + ec.message());
+  nlohmann::json j;
+  j["node_types"] = nlohmann::json::array();
+  j["edge_types"] = nlohmann::json::array();
+  for (Index t = 0; t < g.num_node_types(); ++t) {
+    const auto& name = g.node_type_name(t);
+    const std::string file = "x_" + name + ".npy";
+    save_npy((fs::path(dir) / file).string(), g.x(t));
+    j["node_types"].push_back({{"name", name}, {"num_nodes", g.num_nodes(t)}, {"x", file}});
+  }
+  for (Index e = 0; e < g.num_edge_types(); ++e) {
+    const auto& type = g.edge_type(e);
+    const std::string file = "edge_index_" + type.key() + ".npy";
+    std::vector<Index> ei(g.edge_src(e));
+    ei.insert(ei.end(), g.edge_dst(e).begin(), g.edge_dst(e).end());
+    save_npy((fs::path(dir) / file).string(), Dtype::I64, Shape{2, g.num_edges(e)}, ei.data());
+    j["edge_types"].push_back({{"src", type.src}, {"relation", type.relation}, {"dst", type.dst}, {"edge_index", file}});
+  }
+  std::ofstream out((fs::path(dir) / "graph.json").string());
+  if (!out) throw IOError(dir, "graph.json", "cannot open for writing");
+  out << j.dump(2) << '\n';
+}
+
+}  // namespace hgtok

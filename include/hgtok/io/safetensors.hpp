@@ -1,0 +1,385 @@
+// safetensors reader (memory-mapped, zero copy) and writer.
+//
+// Format (https://github.com/huggingface/safetensors): 8 bytes little-endian
+// u64 N, then N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets:[b,e]},
+// "__metadata__": {str: str}}, then the data section; offsets are relative to
+// the start of the data section. Every header field is validated before it is
+// used: no allocation or pointer is derived from an unchecked value.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/core/tensor.hpp"
+#include "hgtok/io/dtype.hpp"
+
+namespace hgtok {
+
+/// A read-only view of one tensor inside a loaded safetensors file (or any byte buffer).
+struct TensorView {
+  std::string name;
+  Dtype dtype = Dtype::F32;
+  Shape shape;
+  const unsigned char* data = nullptr;  ///< first byte; may be unaligned
+  std::size_t nbytes = 0;
+  std::string source;  ///< file the view comes from, for error messages
+
+  /// Number of elements (product of the shape; 1 for a scalar).
+  std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+
+  /// Zero-copy typed pointer. Requires dtype == dtype_of<T>() and an aligned buffer.
+  template <class T>
+  const T* as() const {
+    if (dtype != dtype_of<T>())
+      throw ShapeError(source, name, std::string("dtype is ") + dtype_name(dtype) + ", expected " +
+                                         dtype_name(dtype_of<T>()));
+    if (reinterpret_cast<std::uintptr_t>(data) % alignof(T) != 0)
+      throw FormatError(source, name, "data is not aligned to " + std::to_string(alignof(T)) + " bytes");
+    return reinterpret_cast<const T*>(data);
+  }
+
+  /// Copies the elements into a vector<T>, converting from any numeric dtype
+  /// (F16/BF16 only when convert_half is true).
+  template <class T>
+  std::vector<T> to_vector(bool convert_half = true) const {
+    std::vector<T> out(nbytes / dtype_size(dtype));
+    detail::convert_elements(data, dtype, out.size(), out.data(), convert_half, source, name);
+    return out;
+  }
+};
+
+namespace detail {
+
+/// Owns a read-only memory mapping of a whole file (or a heap buffer).
+class MappedBytes {
+ public:
+  static std::shared_ptr<MappedBytes> map_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IOError(path, "", std::string("cannot open: ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      throw IOError(path, "", "not a regular file");
+    }
+    auto m = std::shared_ptr<MappedBytes>(new MappedBytes());
+    m->size_ = static_cast<std::size_t>(st.st_size);
+    if (m->size_ > 0) {
+      void* p = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd);
+        throw IOError(path, "", std::string("cannot mmap: ") + std::strerror(errno));
+      }
+      m->data_ = static_cast<const unsigned char*>(p);
+      m->mapped_ = true;
+    }
+    ::close(fd);
+    return m;
+  }
+  static std::shared_ptr<MappedBytes> from_buffer(std::vector<unsigned char> bytes) {
+    auto m = std::shared_ptr<MappedBytes>(new MappedBytes());
+    m->buffer_ = std::move(bytes);
+    m->data_ = m->buffer_.data();
+    m->size_ = m->buffer_.size();
+    return m;
+  }
+  ~MappedBytes() {
+    if (mapped_) ::munmap(const_cast<unsigned char*>(data_), size_);
+  }
+  MappedBytes(const MappedBytes&) = delete;
+  MappedBytes& operator=(const MappedBytes&) = delete;
+  const unsigned char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  MappedBytes() = default;
+  const unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+  bool mapped_ = false;
+  std::vector<unsigned char> buffer_;
+};
+
+inline std::vector<unsigned char> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IOError(path, "", "cannot open for reading");
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Writes bytes to `path` atomically (temporary file + rename).
+inline void write_file_atomic(const std::string& path, const std::string& head,
+                              const std::vector<std::pair<const unsigned char*, std::size_t>>& chunks) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw IOError(path, "", "cannot open for writing");
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
+    for (const auto& [p, n] : chunks) out.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
+    out.flush();
+    if (!out) throw IOError(path, "", "short write");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw IOError(path, "", std::string("cannot rename temporary file: ") + std::strerror(errno));
+  }
+}
+
+}  // namespace detail
+
+/// A safetensors file, memory-mapped; tensors are views into the mapping and
+/// stay valid while this object (or a copy of it) lives.
+class SafetensorsFile {
+ public:
+  /// Maps and validates `path`. Throws IOError / FormatError / ShapeError.
+  static SafetensorsFile open(const std::string& path) { return SafetensorsFile(detail::MappedBytes::map_file(path), path); }
+
+  /// Validates an in-memory buffer; `source` names it in errors.
+  static SafetensorsFile from_bytes(std::vector<unsigned char> bytes, const std::string& source = "<memory>") {
+    return SafetensorsFile(detail::MappedBytes::from_buffer(std::move(bytes)), source);
+  }
+
+  const std::string& path() const { return source_; }
+  /// Tensor names in data order (ascending offsets).
+  const std::vector<std::string>& names() const { return names_; }
+  bool contains(const std::string& name) const { return index_.count(name) != 0; }
+  std::size_t size() const { return views_.size(); }
+  /// The `__metadata__` map (empty when absent).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  /// The tensor named `name`; throws LookupError naming the file and tensor.
+  const TensorView& at(const std::string& name) const {
+    auto it = index_.find(name);
+    if (it == index_.end()) throw LookupError(source_, name, "no such tensor in the file");
+    return views_[it->second];
+  }
+  const std::vector<TensorView>& tensors() const { return views_; }
+
+ private:
+  SafetensorsFile(std::shared_ptr<detail::MappedBytes> bytes, std::string source)
+      : bytes_(std::move(bytes)), source_(std::move(source)) {
+    parse();
+  }
+
+  void parse() {
+    const std::size_t size = bytes_->size();
+    const unsigned char* base = bytes_->data();
+    if (size < 8)
+      throw FormatError(source_, "header_length", "file has " + std::to_string(size) + " bytes, fewer than the 8-byte header length");
+    std::uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | base[i];
+    if (n > size - 8)
+      throw FormatError(source_, "header_length",
+                        "header length " + std::to_string(n) + " is beyond the file (" + std::to_string(size - 8) + " bytes after it)");
+    const std::size_t data_size = size - 8 - static_cast<std::size_t>(n);
+    const unsigned char* data = base + 8 + n;
+    nlohmann::json header;
+    try {
+      header = nlohmann::json::parse(base + 8, base + 8 + n);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(source_, "header", std::string("header is not valid JSON: ") + e.what());
+    }
+    if (!header.is_object()) throw FormatError(source_, "header", "header is not a JSON object");
+
+    struct Entry {
+      std::uint64_t begin, end;
+      std::size_t view;
+    };
+    std::vector<Entry> entries;
+    for (auto it = header.begin(); it != header.end(); ++it) {
+      const std::string& name = it.key();
+      if (name == "__metadata__") {
+        if (!it->is_object()) throw FormatError(source_, "__metadata__", "is not an object of strings");
+        for (auto m = it->begin(); m != it->end(); ++m) {
+          if (!m->is_string()) throw FormatError(source_, "__metadata__." + m.key(), "value is not a string");
+          metadata_[m.key()] = m->get<std::string>();
+        }
+        continue;
+      }
+      const auto& t = *it;
+      if (!t.is_object()) throw FormatError(source_, name, "tensor entry is not an object");
+      if (!t.contains("dtype") || !t["dtype"].is_string())
+        throw FormatError(source_, name + ".dtype", "missing or not a string");
+      TensorView v;
+      v.name = name;
+      v.source = source_;
+      v.dtype = parse_dtype(t["dtype"].get<std::string>(), source_, name + ".dtype");
+      if (!t.contains("shape") || !t["shape"].is_array())
+        throw FormatError(source_, name + ".shape", "missing or not an array");
+      std::uint64_t numel = 1;
+      for (const auto& d : t["shape"]) {
+        if (!d.is_number_unsigned())
+          throw FormatError(source_, name + ".shape", "dimension " + d.dump() + " is not a non-negative integer");
+        const std::uint64_t dim = d.get<std::uint64_t>();
+        if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+          throw ShapeError(source_, name + ".shape", "dimension " + std::to_string(dim) + " overflows int64");
+        numel = detail::checked_mul(numel, dim, source_, name + ".shape",
+                                    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+        v.shape.push_back(static_cast<std::int64_t>(dim));
+      }
+      const std::uint64_t nbytes = detail::checked_mul(numel, dtype_size(v.dtype), source_, name + ".shape");
+      if (!t.contains("data_offsets") || !t["data_offsets"].is_array() || t["data_offsets"].size() != 2 ||
+          !t["data_offsets"][0].is_number_unsigned() || !t["data_offsets"][1].is_number_unsigned())
+        throw FormatError(source_, name + ".data_offsets", "must be two non-negative integers, got " +
+                                                               (t.contains("data_offsets") ? t["data_offsets"].dump() : "nothing"));
+      const std::uint64_t b = t["data_offsets"][0].get<std::uint64_t>();
+      const std::uint64_t e = t["data_offsets"][1].get<std::uint64_t>();
+      if (b > e)
+        throw FormatError(source_, name + ".data_offsets",
+                          "reversed: begin " + std::to_string(b) + " > end " + std::to_string(e));
+      if (e > data_size)
+        throw FormatError(source_, name + ".data_offsets",
+                          "end " + std::to_string(e) + " is past the data section (" + std::to_string(data_size) + " bytes)");
+      if (e - b != nbytes)
+        throw ShapeError(source_, name,
+                         std::string("dtype ") + dtype_name(v.dtype) + " x shape " + detail::shape_str(v.shape) + " needs " +
+                             std::to_string(nbytes) + " bytes, data_offsets give " + std::to_string(e - b));
+      v.data = data + b;
+      v.nbytes = static_cast<std::size_t>(nbytes);
+      entries.push_back({b, e, views_.size()});
+      views_.push_back(std::move(v));
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& x, const Entry& y) { return x.begin != y.begin ? x.begin < y.begin : x.end < y.end; });
+    for (std::size_t i = 1; i < entries.size(); ++i)
+      if (entries[i].begin < entries[i - 1].end)
+        throw FormatError(source_, views_[entries[i].view].name + ".data_offsets",
+                          "overlaps tensor '" + views_[entries[i - 1].view].name + "' (begin " +
+                              std::to_string(entries[i].begin) + " < its end " + std::to_string(entries[i - 1].end) + ")");
+    std::vector<TensorView> ordered;
+    ordered.reserve(views_.size());
+    for (const auto& e : entries) ordered.push_back(std::move(views_[e.view]));
+    views_ = std::move(ordered);
+    for (std::size_t i = 0; i < views_.size(); ++i) {
+      names_.push_back(views_[i].name);
+      index_[views_[i].name] = i;
+    }
+  }
+
+  std::shared_ptr<detail::MappedBytes> bytes_;
+  std::string source_;
+  std::vector<TensorView> views_;
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::map<std::string, std::string> metadata_;
+};
+
+/// Collects named tensors and writes them as one safetensors file. Tensors are
+/// laid out by descending element size so every one is aligned, with no holes.
+class SafetensorsWriter {
+ public:
+  /// Adds a tensor by copying `nbytes` raw little-endian bytes.
+  void add_raw(const std::string& name, Dtype dtype, const Shape& shape, const void* bytes, std::size_t nbytes) {
+    std::uint64_t numel = 1;
+    for (auto d : shape) {
+      if (d < 0) throw ShapeError("SafetensorsWriter", name, "negative dimension in shape " + detail::shape_str(shape));
+      numel = detail::checked_mul(numel, static_cast<std::uint64_t>(d), "SafetensorsWriter", name);
+    }
+    if (numel * dtype_size(dtype) != nbytes)
+      throw ShapeError("SafetensorsWriter", name,
+                       "shape " + detail::shape_str(shape) + " needs " + std::to_string(numel * dtype_size(dtype)) +
+                           " bytes, got " + std::to_string(nbytes));
+    if (name == "__metadata__" || index_.count(name))
+      throw ValueError("SafetensorsWriter", name, "tensor name is reserved or already added");
+    const auto* p = static_cast<const unsigned char*>(bytes);
+    index_[name] = entries_.size();
+    entries_.push_back({name, dtype, shape, std::vector<unsigned char>(p, p + nbytes)});
+  }
+
+  /// Adds a typed tensor of the given shape.
+  template <class T>
+  void add(const std::string& name, const Shape& shape, const T* data) {
+    std::uint64_t numel = 1;
+    for (auto d : shape) numel = detail::checked_mul(numel, static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0)), "SafetensorsWriter", name);
+    add_raw(name, dtype_of<T>(), shape, data, numel * sizeof(T));
+  }
+
+  /// Adds a row-major matrix as a 2-d tensor [rows, cols].
+  template <class T>
+  void add(const std::string& name, const Matrix<T>& m) {
+    add(name, Shape{static_cast<std::int64_t>(m.rows()), static_cast<std::int64_t>(m.cols())}, m.data());
+  }
+
+  /// Adds a vector as a 1-d tensor [n].
+  template <class T>
+  void add(const std::string& name, const std::vector<T>& v) {
+    add(name, Shape{static_cast<std::int64_t>(v.size())}, v.data());
+  }
+
+  void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+  std::size_t size() const { return entries_.size(); }
+
+  /// The complete file as bytes.
+  std::vector<unsigned char> to_bytes() const {
+    std::string head;
+    auto order = layout(head);
+    std::vector<unsigned char> out(head.begin(), head.end());
+    for (auto i : order) out.insert(out.end(), entries_[i].bytes.begin(), entries_[i].bytes.end());
+    return out;
+  }
+
+  /// Writes the file atomically (temporary file, then rename).
+  void save(const std::string& path) const {
+    std::string head;
+    auto order = layout(head);
+    std::vector<std::pair<const unsigned char*, std::size_t>> chunks;
+    for (auto i : order) chunks.emplace_back(entries_[i].bytes.data(), entries_[i].bytes.size());
+    detail::write_file_atomic(path, head, chunks);
+  }
+
+ private:
+  struct Entry {
+    std::string name;
+    Dtype dtype;
+    Shape shape;
+    std::vector<unsigned char> bytes;
+  };
+
+  std::vector<std::size_t> layout(std::string& head) const {
+    std::vector<std::size_t> order(entries_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const auto sa = dtype_size(entries_[a].dtype), sb = dtype_size(entries_[b].dtype);
+      return sa != sb ? sa > sb : entries_[a].name < entries_[b].name;
+    });
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();
+    if (!metadata_.empty()) header["__metadata__"] = metadata_;
+    std::uint64_t offset = 0;
+    for (auto i : order) {
+      const auto& e = entries_[i];
+      header[e.name] = {{"dtype", dtype_name(e.dtype)}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
+      offset += e.bytes.size();
+    }
+    std::string json = header.dump();
+    while ((json.size() + 8) % 8 != 0) json.push_back(' ');
+    head.resize(8);
+    std::uint64_t n = json.size();
+    for (int i = 0; i < 8; ++i) head[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+    head += json;
+    return order;
+  }
+
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::map<std::string, std::string> metadata_;
+};
+
+}  // namespace hgtok

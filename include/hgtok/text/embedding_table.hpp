@@ -1,0 +1,153 @@
+// EmbeddingTable: type embeddings (HiGPT §3.1.1) keyed by type.
+//
+// Key convention (../DESIGN): "node/<type>" for a node type and
+// "edge/<src>__<relation>__<dst>" for an edge type. Every entry is a vector of
+// the same width m. Tables load from a safetensors file holding one 1-d tensor
+// [m] per key (HiGPT's meta_dict tables converted), or from an .npy matrix
+// [K, m] plus a JSON list of its K keys; they save to safetensors.
+#pragma once
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/core/tensor.hpp"
+#include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/io/npy.hpp"
+#include "hgtok/io/safetensors.hpp"
+
+namespace hgtok {
+
+template <class T = float>
+class EmbeddingTable {
+ public:
+  EmbeddingTable() = default;
+
+  static std::string node_key(const std::string& type) { return "node/" + type; }
+  static std::string edge_key(const EdgeType& type) { return "edge/" + type.key(); }
+
+  /// Loads a safetensors table (one 1-d tensor per key).
+  static EmbeddingTable load(const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    EmbeddingTable t;
+    t.source_ = path;
+    for (const auto& v : file.tensors()) {
+      if (v.shape.size() != 1)
+        throw ShapeError(path, v.name, "type embedding must be 1-d, shape is " + detail::shape_str(v.shape));
+      auto data = v.template to_vector<T>(true);
+      t.add(v.name, ConstVectorMap<T>(data.data(), static_cast<Index>(data.size())));
+    }
+    return t;
+  }
+
+  /// Loads an .npy matrix [K, m] and a JSON file holding the list of its K keys.
+  static EmbeddingTable load_npy(const std::string& npy_path, const std::string& keys_json_path) {
+    auto arr = load_npy_array(npy_path);
+    if (arr.shape.size() != 2)
+      throw ShapeError(npy_path, "shape", "embedding matrix must be 2-d [K, m], shape is " + detail::shape_str(arr.shape));
+    std::ifstream in(keys_json_path);
+    if (!in) throw IOError(keys_json_path, "", "cannot open for reading");
+    nlohmann::json keys;
+    try {
+      keys = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(keys_json_path, "keys", std::string("not valid JSON: ") + e.what());
+    }
+    if (!keys.is_array()) throw FormatError(keys_json_path, "keys", "must be a JSON array of strings");
+    if (static_cast<std::int64_t>(keys.size()) != arr.shape[0])
+      throw ShapeError(keys_json_path, "keys",
+                       std::to_string(keys.size()) + " keys for " + std::to_string(arr.shape[0]) + " rows in " + npy_path);
+    auto values = arr.template to_vector<T>();
+    EmbeddingTable t;
+    t.source_ = npy_path;
+    const Index m = arr.shape[1];
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (!keys[i].is_string()) throw FormatError(keys_json_path, "keys[" + std::to_string(i) + "]", "is not a string");
+      t.add(keys[i].template get<std::string>(), ConstVectorMap<T>(values.data() + i * static_cast<std::size_t>(m), m));
+    }
+    return t;
+  }
+
+  /// Adds (or replaces) an entry. The key must follow the convention; the width
+  /// must equal the table's; values must be finite.
+  void add(const std::string& key, const Vector<T>& embedding) {
+    check_key(key);
+    if (!entries_.empty() && embedding.size() != dim_)
+      throw ShapeError(source_, key, "embedding width " + std::to_string(embedding.size()) + ", table width " + std::to_string(dim_));
+    for (Index i = 0; i < embedding.size(); ++i)
+      if (!std::isfinite(static_cast<double>(embedding[i])))
+        throw ValueError(source_, key, "element " + std::to_string(i) + " is not finite");
+    dim_ = embedding.size();
+    entries_[key] = embedding;
+  }
+  void add_node(const std::string& type, const Vector<T>& e) { add(node_key(type), e); }
+  void add_edge(const EdgeType& type, const Vector<T>& e) { add(edge_key(type), e); }
+
+  /// Entry width m (0 for an empty table).
+  Index dim() const { return dim_; }
+  std::size_t size() const { return entries_.size(); }
+  bool contains(const std::string& key) const { return entries_.count(key) != 0; }
+  bool has_node(const std::string& type) const { return contains(node_key(type)); }
+  bool has_edge(const EdgeType& type) const { return contains(edge_key(type)); }
+  /// Keys in sorted order.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const auto& kv : entries_) out.push_back(kv.first);
+    return out;
+  }
+  /// Node types with an entry, sorted.
+  std::vector<std::string> node_types() const {
+    std::vector<std::string> out;
+    for (const auto& kv : entries_)
+      if (kv.first.rfind("node/", 0) == 0) out.push_back(kv.first.substr(5));
+    return out;
+  }
+  /// Edge types with an entry, sorted by key.
+  std::vector<EdgeType> edge_types() const {
+    std::vector<EdgeType> out;
+    for (const auto& kv : entries_)
+      if (kv.first.rfind("edge/", 0) == 0) out.push_back(EdgeType::parse(kv.first.substr(5), source_));
+    return out;
+  }
+
+  /// The entry for `key`; throws LookupError naming the key and the table.
+  const Vector<T>& get(const std::string& key) const {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) throw LookupError(source_, key, "no type embedding for this type in the table");
+    return it->second;
+  }
+  const Vector<T>& node(const std::string& type) const { return get(node_key(type)); }
+  const Vector<T>& edge(const EdgeType& type) const { return get(edge_key(type)); }
+
+  /// Saves as safetensors (float32 unless T is double), one 1-d tensor per key.
+  void save(const std::string& path) const {
+    SafetensorsWriter w;
+    for (const auto& [key, v] : entries_) w.add(key, Shape{v.size()}, v.data());
+    w.save(path);
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  void check_key(const std::string& key) const {
+    if (key.rfind("node/", 0) == 0) {
+      if (key.size() == 5 || key.find("__") != std::string::npos)
+        throw FormatError(source_, key, "node key must be 'node/<type>'");
+      return;
+    }
+    if (key.rfind("edge/", 0) == 0) {
+      EdgeType::parse(key.substr(5), source_);
+      return;
+    }
+    throw FormatError(source_, key, "key must start with 'node/' or 'edge/'");
+  }
+
+  std::string source_ = "<memory>";
+  Index dim_ = 0;
+  std::map<std::string, Vector<T>> entries_;
+};
+
+}  // namespace hgtok
