@@ -12,3 +12,6 @@
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/text/embedding_table.hpp"
+#include "hgtok/nn/activations.hpp"
+#include "hgtok/nn/layer_norm.hpp"
+#include "hgtok/nn/linear.hpp"

@@ -4,6 +4,8 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace hgtok {
@@ -31,5 +33,10 @@ template <class T>
 using ConstVectorMap = Eigen::Map<const Vector<T>>;
 
 using Shape = std::vector<std::int64_t>;
+
+/// One feature matrix per node type, keyed by type name (PyG's x_dict).
+/// Kernels take and return this; a node type that receives no message is absent from a kernel's output.
+template <class T>
+using TypeMatrices = std::map<std::string, Matrix<T>>;
 
 }  // namespace hgtok

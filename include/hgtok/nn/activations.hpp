@@ -1,0 +1,44 @@
+// Elementwise activations, matching PyTorch's defaults.
+//   gelu(x)       = x/2 · (1 + erf(x/√2))        (torch.nn.functional.gelu, approximate='none')
+//   relu(x)       = max(x, 0)
+//   leaky_relu(x) = x if x ≥ 0 else slope·x       (PyG's attention uses slope 0.2)
+//   sigmoid(x)    = 1 / (1 + e^{-x})
+#pragma once
+
+#include <cmath>
+
+#include "hgtok/core/tensor.hpp"
+
+namespace hgtok::nn {
+
+template <class T>
+inline T gelu(T x) {
+  return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
+}
+template <class T>
+inline T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+template <class T>
+inline T leaky_relu(T x, T slope) {
+  return x >= T(0) ? x : slope * x;
+}
+
+/// In-place activations over any Eigen dense object.
+template <class Derived>
+void gelu_inplace(Eigen::DenseBase<Derived>& m) {
+  using T = typename Derived::Scalar;
+  m = m.unaryExpr([](T v) { return gelu(v); });
+}
+template <class Derived>
+void relu_inplace(Eigen::DenseBase<Derived>& m) {
+  using T = typename Derived::Scalar;
+  m = m.cwiseMax(T(0));
+}
+template <class Derived>
+void sigmoid_inplace(Eigen::DenseBase<Derived>& m) {
+  using T = typename Derived::Scalar;
+  m = m.unaryExpr([](T v) { return sigmoid(v); });
+}
+
+}  // namespace hgtok::nn

@@ -1,0 +1,74 @@
+// Linear layer, y = x·Wᵀ + b, as torch.nn.Linear (weight stored [out, in]).
+// Loads from a WeightStore by the state_dict() prefix ("<prefix>.weight", "<prefix>.bias").
+#pragma once
+
+#include <string>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/core/tensor.hpp"
+#include "hgtok/io/weight_store.hpp"
+
+namespace hgtok::nn {
+
+template <class T>
+class Linear {
+ public:
+  Linear() = default;
+  /// A layer with zero weights of the given shape.
+  Linear(Index in, Index out, bool bias = true)
+      : weight_t_(Matrix<T>::Zero(in, out)), bias_(bias ? Vector<T>::Zero(out) : Vector<T>()), has_bias_(bias) {}
+
+  /// Loads "<prefix>.weight" [out, in] and (when bias) "<prefix>.bias" [out].
+  static Linear load(const WeightStore& w, const std::string& prefix, Index in, Index out, bool bias = true) {
+    Linear l;
+    l.weight_t_ = w.matrix<T>(prefix + ".weight", out, in).transpose();
+    l.has_bias_ = bias;
+    if (bias) l.bias_ = w.vector<T>(prefix + ".bias", out);
+    return l;
+  }
+  /// Builds from a PyTorch-layout weight [out, in] and bias [out] (empty for none).
+  static Linear from_torch(const Matrix<T>& weight, const Vector<T>& bias) {
+    Linear l;
+    l.weight_t_ = weight.transpose();
+    l.has_bias_ = bias.size() > 0;
+    l.bias_ = bias;
+    return l;
+  }
+  /// Writes the parameters back in state_dict() layout.
+  void save(WeightStore& w, const std::string& prefix) const {
+    w.add<T>(prefix + ".weight", Matrix<T>(weight_t_.transpose()));
+    if (has_bias_) w.add<T>(prefix + ".bias", bias_);
+  }
+
+  Index in_features() const { return weight_t_.rows(); }
+  Index out_features() const { return weight_t_.cols(); }
+  bool has_bias() const { return has_bias_; }
+  /// Wᵀ, shape [in, out] (so y = x·Wᵀ is a plain row-major GEMM).
+  const Matrix<T>& weight_t() const { return weight_t_; }
+  Matrix<T>& weight_t() { return weight_t_; }
+  const Vector<T>& bias() const { return bias_; }
+  Vector<T>& bias() { return bias_; }
+
+  /// y = x·Wᵀ + b for x of shape [n, in]; throws ShapeError on a width mismatch.
+  template <class Derived>
+  Matrix<T> forward(const Eigen::MatrixBase<Derived>& x) const {
+    Matrix<T> y(x.rows(), out_features());
+    forward_into(x, y);
+    return y;
+  }
+  /// As forward, into a preallocated y [n, out].
+  template <class Derived, class Out>
+  void forward_into(const Eigen::MatrixBase<Derived>& x, Out&& y) const {
+    if (x.cols() != in_features())
+      throw ShapeError("Linear", "input", "width " + std::to_string(x.cols()) + ", expected " + std::to_string(in_features()));
+    y.noalias() = x * weight_t_;
+    if (has_bias_) y.rowwise() += bias_.transpose();
+  }
+
+ private:
+  Matrix<T> weight_t_;
+  Vector<T> bias_;
+  bool has_bias_ = true;
+};
+
+}  // namespace hgtok::nn
