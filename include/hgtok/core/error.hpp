@@ -27,10 +27,13 @@ class Error : public std::runtime_error {
   Error(const std::string& kind, std::string source, std::string field, const std::string& what)
       : std::runtime_error(compose(kind, source, field, what)),
         source_(std::move(source)),
-        field_(std::move(field)) {}
+        field_(std::move(field)),
+        reason_(what) {}
 
   const std::string& source() const noexcept { return source_; }
   const std::string& field() const noexcept { return field_; }
+  /// What is wrong, without the kind, source and field prefix.
+  const std::string& reason() const noexcept { return reason_; }
 
  private:
   static std::string compose(const std::string& kind, const std::string& source, const std::string& field,
@@ -42,6 +45,7 @@ class Error : public std::runtime_error {
   }
   std::string source_;
   std::string field_;
+  std::string reason_;
 };
 
 /// A file or buffer that does not follow its format (bad header, bad JSON, bad offsets).
@@ -96,6 +100,24 @@ inline std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::st
   if (a != 0 && b > limit / a)
     throw ShapeError(source, field, "size " + std::to_string(a) + " x " + std::to_string(b) + " overflows");
   return a * b;
+}
+
+/// Runs f(); an hgtok::Error it throws is rethrown as the same class with
+/// `source` (a file path) in place of its source, so errors raised while
+/// building from a file name that file.
+template <class F>
+decltype(auto) with_source(const std::string& source, F&& f) {
+  try {
+    return f();
+  } catch (const FormatError& e) {
+    throw FormatError(source, e.field(), e.reason());
+  } catch (const ShapeError& e) {
+    throw ShapeError(source, e.field(), e.reason());
+  } catch (const LookupError& e) {
+    throw LookupError(source, e.field(), e.reason());
+  } catch (const ValueError& e) {
+    throw ValueError(source, e.field(), e.reason());
+  }
 }
 
 }  // namespace detail

@@ -91,6 +91,26 @@ template <class T = float>
 class HeteroGraph {
  public:
   HeteroGraph() = default;
+  HeteroGraph(HeteroGraph&&) noexcept = default;
+  HeteroGraph& operator=(HeteroGraph&&) noexcept = default;
+  /// Deep copy (the source-indexed CSR is rebuilt on request in the copy).
+  HeteroGraph(const HeteroGraph& o) : nodes_(o.nodes_), node_index_(o.node_index_), edge_index_(o.edge_index_) {
+    edges_.reserve(o.edges_.size());
+    for (const auto& e : o.edges_) {
+      auto c = std::make_unique<EdgeStore>();
+      c->type = e->type;
+      c->src_type = e->src_type;
+      c->dst_type = e->dst_type;
+      c->src = e->src;
+      c->dst = e->dst;
+      c->in = e->in;
+      edges_.push_back(std::move(c));
+    }
+  }
+  HeteroGraph& operator=(const HeteroGraph& o) {
+    if (this != &o) *this = HeteroGraph(o);
+    return *this;
+  }
 
   /// Adds a node type with features x ([N, F], one row per node). Throws
   /// ValueError for a duplicate name or a non-finite feature.
@@ -136,6 +156,8 @@ class HeteroGraph {
     const std::string field = "edge_index/" + key;
     if (edge_index_.count(key)) throw ValueError("HeteroGraph", field, "edge type added twice");
     if (num_edges < 0) throw ValueError("HeteroGraph", field, "negative edge count " + std::to_string(num_edges));
+    if (type.relation.empty() || type.relation.find("__") != std::string::npos || type.relation.find('/') != std::string::npos)
+      throw ValueError("HeteroGraph", field, "relation '" + type.relation + "' must be non-empty without '__' or '/'");
     const Index s = find_node_type(type.src, field + " (src)");
     const Index d = find_node_type(type.dst, field + " (dst)");
     check_ids(src, num_edges, nodes_[static_cast<std::size_t>(s)].count, field, "source (row 0)", type.src);

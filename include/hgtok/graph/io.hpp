@@ -12,6 +12,11 @@
 //       "edge_types": [{"src": "movie", "relation": "to", "dst": "director",
 //                       "edge_index": "ei_movie__to__director.npy"}, ...]}
 //    plus the .npy files it names (x optional: a type without it has width 0).
+//
+// A node count that no feature bytes back (a type without x, or with x of width
+// 0) comes straight from a header, yet sizes the per-relation CSR; such counts
+// above `max_nodes_without_features` (default kMaxNodesWithoutFeatures) throw a
+// ValueError instead of allocating. Raise the limit for genuinely larger graphs.
 #pragma once
 
 #include <filesystem>
@@ -29,7 +34,16 @@
 
 namespace hgtok {
 
+/// Default limit for node counts not backed by feature bytes (see above).
+inline constexpr Index kMaxNodesWithoutFeatures = Index(1) << 27;
+
 namespace detail {
+
+inline void check_unbacked_count(Index count, Index limit, const std::string& source, const std::string& field) {
+  if (count > limit)
+    throw ValueError(source, field, "node count " + std::to_string(count) + " has no feature data behind it and exceeds " +
+                                        "max_nodes_without_features = " + std::to_string(limit));
+}
 
 inline nlohmann::json parse_json_field(const std::string& text, const std::string& source, const std::string& field) {
   try {
@@ -86,7 +100,7 @@ inline std::vector<std::string> metadata_list(const std::map<std::string, std::s
 
 /// Loads a graph from a safetensors file in the PyG HeteroData layout.
 template <class T = float>
-HeteroGraph<T> load_graph(const std::string& path) {
+HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_features = kMaxNodesWithoutFeatures) {
   auto file = SafetensorsFile::open(path);
   std::map<std::string, const TensorView*> xs, edges;
   for (const auto& v : file.tensors()) {
@@ -124,21 +138,28 @@ HeteroGraph<T> load_graph(const std::string& path) {
     if (x != xs.end()) {
       const TensorView& v = *x->second;
       auto m = detail::feature_matrix<T>(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
-      if (c != counts.end()) g.add_node_type(type, c->second, std::move(m));
-      else g.add_node_type(type, std::move(m));
+      if (c != counts.end() && m.rows() != c->second)
+        throw ShapeError(path, v.name, "feature matrix has " + std::to_string(m.rows()) + " rows, __metadata__.num_nodes gives " +
+                                           std::to_string(c->second) + " nodes");
+      if (m.cols() == 0) detail::check_unbacked_count(m.rows(), max_nodes_without_features, path, v.name);
+      detail::with_source(path, [&] { return g.add_node_type(type, std::move(m)); });
     } else {
-      g.add_node_type(type, c->second);
+      detail::check_unbacked_count(c->second, max_nodes_without_features, path, "__metadata__.num_nodes." + type);
+      detail::with_source(path, [&] { return g.add_node_type(type, c->second); });
     }
   }
   for (const auto& kv : xs)
     if (!g.has_node_type(kv.first)) throw LookupError(path, "x/" + kv.first, "node type missing from __metadata__.node_types");
+  for (const auto& kv : counts)
+    if (!g.has_node_type(kv.first))
+      throw LookupError(path, "__metadata__.num_nodes." + kv.first, "node type missing from __metadata__.node_types");
   for (const auto& key : edge_order) {
     auto e = edges.find(key);
     if (e == edges.end()) throw LookupError(path, "__metadata__.edge_types", "no tensor edge_index/" + key);
     const TensorView& v = *e->second;
     auto values = detail::edge_index_values(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
     const EdgeType type = EdgeType::parse(key, path);
-    g.add_edge_type(type, values);
+    detail::with_source(path, [&] { return g.add_edge_type(type, values); });
   }
   if (edge_order.size() != edges.size())
     throw FormatError(path, "__metadata__.edge_types", "lists " + std::to_string(edge_order.size()) + " edge types, the file has " +
@@ -171,7 +192,7 @@ void save_graph(const HeteroGraph<T>& g, const std::string& path) {
 
 /// Loads a graph from a directory holding graph.json and .npy files.
 template <class T = float>
-HeteroGraph<T> load_graph_dir(const std::string& dir) {
+HeteroGraph<T> load_graph_dir(const std::string& dir, Index max_nodes_without_features = kMaxNodesWithoutFeatures) {
   namespace fs = std::filesystem;
   const std::string json_path = (fs::path(dir) / "graph.json").string();
   const auto j = detail::read_json_file(json_path);
@@ -200,10 +221,14 @@ HeteroGraph<T> load_graph_dir(const std::string& dir) {
     if (n.contains("x")) {
       auto a = npy(str(n, "x", where));
       auto m = detail::feature_matrix<T>(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source, "x/" + name);
-      if (count) g.add_node_type(name, *count, std::move(m));
-      else g.add_node_type(name, std::move(m));
+      if (count && m.rows() != *count)
+        throw ShapeError(a.source, "x/" + name, "feature matrix has " + std::to_string(m.rows()) + " rows, " + where +
+                                                    ".num_nodes in " + json_path + " gives " + std::to_string(*count) + " nodes");
+      if (m.cols() == 0) detail::check_unbacked_count(m.rows(), max_nodes_without_features, a.source, "x/" + name);
+      detail::with_source(json_path, [&] { return g.add_node_type(name, std::move(m)); });
     } else if (count) {
-      g.add_node_type(name, *count);
+      detail::check_unbacked_count(*count, max_nodes_without_features, json_path, where + ".num_nodes");
+      detail::with_source(json_path, [&] { return g.add_node_type(name, *count); });
     } else {
       throw FormatError(json_path, where, "node type '" + name + "' needs num_nodes or x");
     }
@@ -215,8 +240,9 @@ HeteroGraph<T> load_graph_dir(const std::string& dir) {
       const std::string where = "edge_types[" + std::to_string(i) + "]";
       EdgeType type{str(e, "src", where), str(e, "relation", where), str(e, "dst", where)};
       auto a = npy(str(e, "edge_index", where));
-      auto values = detail::edge_index_values(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source, "edge_index");
-      g.add_edge_type(type, values);
+      auto values = detail::edge_index_values(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source,
+                                              "edge_index/" + type.key());
+      detail::with_source(json_path, [&] { return g.add_edge_type(type, values); });
     }
   }
   return g;
@@ -246,9 +272,8 @@ void save_graph_dir(const HeteroGraph<T>& g, const std::string& dir) {
     save_npy((fs::path(dir) / file).string(), Dtype::I64, Shape{2, g.num_edges(e)}, ei.data());
     j["edge_types"].push_back({{"src", type.src}, {"relation", type.relation}, {"dst", type.dst}, {"edge_index", file}});
   }
-  std::ofstream out((fs::path(dir) / "graph.json").string());
-  if (!out) throw IOError(dir, "graph.json", "cannot open for writing");
-  out << j.dump(2) << '\n';
+  const std::string text = j.dump(2) + "\n";
+  detail::write_file_atomic((fs::path(dir) / "graph.json").string(), text, {});
 }
 
 }  // namespace hgtok

@@ -1,8 +1,10 @@
 // Element types of stored tensors (the safetensors names) and conversions.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -110,9 +112,20 @@ void convert_elements(const unsigned char* src, Dtype from, std::size_t n, T* ou
     std::memcpy(&v, src + i * sizeof(S), sizeof(S));
     return v;
   };
+  // A float converted to an integer type must be finite and in range (the cast is undefined behaviour otherwise).
+  auto from_float = [&](double v, std::size_t i) -> T {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // [min, 2^digits) is exactly representable as double bounds for every integer type up to 64 bits.
+      if (!(v >= static_cast<double>(std::numeric_limits<T>::min()) &&
+            v < std::ldexp(1.0, std::numeric_limits<T>::digits)))
+        throw ValueError(source, field, "element " + std::to_string(i) + " (" + std::to_string(v) + ") of dtype " +
+                                            dtype_name(from) + " does not fit the integer type");
+    }
+    return static_cast<T>(v);
+  };
   switch (from) {
-    case Dtype::F64: for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load(double{}, i)); return;
-    case Dtype::F32: for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load(float{}, i)); return;
+    case Dtype::F64: for (std::size_t i = 0; i < n; ++i) out[i] = from_float(load(double{}, i), i); return;
+    case Dtype::F32: for (std::size_t i = 0; i < n; ++i) out[i] = from_float(load(float{}, i), i); return;
     case Dtype::I64: for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load(std::int64_t{}, i)); return;
     case Dtype::I32: for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load(std::int32_t{}, i)); return;
     case Dtype::U8: for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(src[i]); return;
@@ -124,7 +137,7 @@ void convert_elements(const unsigned char* src, Dtype from, std::size_t n, T* ou
                          std::string("dtype ") + dtype_name(from) + " needs conversion; pass convert_half = true");
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint16_t h = load(std::uint16_t{}, i);
-        out[i] = static_cast<T>(from == Dtype::F16 ? half_to_float(h) : bfloat16_to_float(h));
+        out[i] = from_float(from == Dtype::F16 ? half_to_float(h) : bfloat16_to_float(h), i);
       }
       return;
   }

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 #include <xtensor/xadapt.hpp>
@@ -117,9 +118,10 @@ class NpyHeaderParser {
       std::uint64_t v = 0;
       std::size_t digits = 0;
       while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) {
-        if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 10)
+        const auto digit = static_cast<std::uint64_t>(s_[i_++] - '0');
+        if (v > (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - digit) / 10)
           throw ShapeError(source_, "shape", "dimension overflows int64");
-        v = v * 10 + static_cast<std::uint64_t>(s_[i_++] - '0');
+        v = v * 10 + digit;
         ++digits;
       }
       if (digits == 0) throw FormatError(source_, "shape", "expected a non-negative integer at offset " + std::to_string(i_));

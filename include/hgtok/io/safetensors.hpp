@@ -149,6 +149,9 @@ inline void write_file_atomic(const std::string& path, const std::string& head,
 /// stay valid while this object (or a copy of it) lives.
 class SafetensorsFile {
  public:
+  /// Largest accepted JSON header, as in the reference implementation.
+  static constexpr std::uint64_t kMaxHeaderBytes = 100000000;
+
   /// Maps and validates `path`. Throws IOError / FormatError / ShapeError.
   static SafetensorsFile open(const std::string& path) { return SafetensorsFile(detail::MappedBytes::map_file(path), path); }
 
@@ -189,6 +192,11 @@ class SafetensorsFile {
     if (n > size - 8)
       throw FormatError(source_, "header_length",
                         "header length " + std::to_string(n) + " is beyond the file (" + std::to_string(size - 8) + " bytes after it)");
+    // The reference implementation refuses headers above 100 MB; so does hgtok
+    // (the JSON parser's memory is proportional to the header).
+    if (n > kMaxHeaderBytes)
+      throw FormatError(source_, "header_length",
+                        "header length " + std::to_string(n) + " exceeds the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
     const std::size_t data_size = size - 8 - static_cast<std::size_t>(n);
     const unsigned char* data = base + 8 + n;
     nlohmann::json header;
@@ -293,10 +301,11 @@ class SafetensorsWriter {
       if (d < 0) throw ShapeError("SafetensorsWriter", name, "negative dimension in shape " + detail::shape_str(shape));
       numel = detail::checked_mul(numel, static_cast<std::uint64_t>(d), "SafetensorsWriter", name);
     }
-    if (numel * dtype_size(dtype) != nbytes)
+    const std::uint64_t needed = detail::checked_mul(numel, dtype_size(dtype), "SafetensorsWriter", name);
+    if (needed != nbytes)
       throw ShapeError("SafetensorsWriter", name,
-                       "shape " + detail::shape_str(shape) + " needs " + std::to_string(numel * dtype_size(dtype)) +
-                           " bytes, got " + std::to_string(nbytes));
+                       "shape " + detail::shape_str(shape) + " needs " + std::to_string(needed) + " bytes, got " +
+                           std::to_string(nbytes));
     if (name == "__metadata__" || index_.count(name))
       throw ValueError("SafetensorsWriter", name, "tensor name is reserved or already added");
     const auto* p = static_cast<const unsigned char*>(bytes);

@@ -74,8 +74,12 @@ class WeightStore {
   /// Adds (or replaces) a tensor held in memory.
   template <class T>
   void add(const std::string& name, const Shape& shape, const T* data) {
-    std::size_t n = 1;
-    for (auto d : shape) n *= static_cast<std::size_t>(d);
+    std::uint64_t n = 1;
+    for (auto d : shape) {
+      if (d < 0) throw ShapeError(source_, name, "negative dimension in shape " + detail::shape_str(shape));
+      n = detail::checked_mul(n, static_cast<std::uint64_t>(d), source_, name);
+    }
+    detail::checked_mul(n, sizeof(T), source_, name);
     Stored s;
     s.bytes = std::make_shared<std::vector<unsigned char>>(n * sizeof(T));
     if (n) std::memcpy(s.bytes->data(), data, s.bytes->size());

@@ -38,6 +38,7 @@ class EmbeddingTable {
     for (const auto& v : file.tensors()) {
       if (v.shape.size() != 1)
         throw ShapeError(path, v.name, "type embedding must be 1-d, shape is " + detail::shape_str(v.shape));
+      check_float(v.dtype, path, v.name);
       auto data = v.template to_vector<T>(true);
       t.add(v.name, ConstVectorMap<T>(data.data(), static_cast<Index>(data.size())));
     }
@@ -49,6 +50,7 @@ class EmbeddingTable {
     auto arr = load_npy_array(npy_path);
     if (arr.shape.size() != 2)
       throw ShapeError(npy_path, "shape", "embedding matrix must be 2-d [K, m], shape is " + detail::shape_str(arr.shape));
+    check_float(arr.dtype, npy_path, "descr");
     std::ifstream in(keys_json_path);
     if (!in) throw IOError(keys_json_path, "", "cannot open for reading");
     nlohmann::json keys;
@@ -67,6 +69,8 @@ class EmbeddingTable {
     const Index m = arr.shape[1];
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (!keys[i].is_string()) throw FormatError(keys_json_path, "keys[" + std::to_string(i) + "]", "is not a string");
+      if (t.contains(keys[i].template get<std::string>()))
+        throw ValueError(keys_json_path, "keys[" + std::to_string(i) + "]", "duplicate key " + keys[i].dump());
       t.add(keys[i].template get<std::string>(), ConstVectorMap<T>(values.data() + i * static_cast<std::size_t>(m), m));
     }
     return t;
@@ -132,6 +136,10 @@ class EmbeddingTable {
   const std::string& source() const { return source_; }
 
  private:
+  static void check_float(Dtype d, const std::string& source, const std::string& field) {
+    if (d != Dtype::F32 && d != Dtype::F64 && d != Dtype::F16 && d != Dtype::BF16)
+      throw ShapeError(source, field, std::string("type embedding dtype is ") + dtype_name(d) + ", expected a float type");
+  }
   void check_key(const std::string& key) const {
     if (key.rfind("node/", 0) == 0) {
       if (key.size() == 5 || key.find("__") != std::string::npos)
