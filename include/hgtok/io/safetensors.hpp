@@ -176,6 +176,10 @@ class SafetensorsFile {
   }
   const std::vector<TensorView>& tensors() const { return views_; }
 
+  /// The whole mapped file (or buffer): every TensorView::data points inside [bytes(), bytes() + byte_size()).
+  const unsigned char* bytes() const { return bytes_->data(); }
+  std::size_t byte_size() const { return bytes_->size(); }
+
  private:
   SafetensorsFile(std::shared_ptr<detail::MappedBytes> bytes, std::string source)
       : bytes_(std::move(bytes)), source_(std::move(source)) {
