@@ -23,7 +23,6 @@ import os
 import numpy as np
 import torch
 from safetensors.numpy import load_file as np_load_file
-from safetensors.numpy import save_file as np_save_file
 from safetensors.torch import save_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -83,11 +82,11 @@ def npy_fixtures():
     np.save(fx("npy_be_f4.npy"), a.astype(">f4"))
     np.save(fx("npy_u3.npy"), np.array([["ab", "c", "def"]], dtype="<U3"))
 
-    expected = {f"npy/{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
+    expected = {f"npy/{k}": np.array(v, copy=True) for k, v in arrays.items()}  # (ascontiguousarray would make 0-d 1-d)
     expected["npy/v2"] = arrays["f4"]
     expected["npy/f2_as_f4"] = arrays["f2"].astype("<f4")
-    # safetensors has no float16 numpy name issue: keep f2 itself too
-    np_save_file(expected, fx("npy_expected.safetensors"))
+    # safetensors.torch keeps 0-d shapes (safetensors.numpy would store the scalar as [1])
+    save_file({k: torch.from_numpy(np.array(v, copy=True)) for k, v in expected.items()}, fx("npy_expected.safetensors"))
 
 
 def table_fixture():
