@@ -15,6 +15,8 @@ torch_geometric and saved to
         in_indptr/<key>, in_indices/<key>, in_edge_ids/<key>    CSR by destination
         out_indptr/<key>, out_indices/<key>, out_edge_ids/<key> CSR by source
         in_degree/<key>, out_degree/<key>                        torch_geometric.utils.degree
+        self_loops/<key>, multi_edges/<key>                      [1]: self-loop count, duplicate-edge count
+        isolated/<type>                                          [1]: nodes no edge type touches
         x/<type>                                                 features as float64
         __metadata__ node_types / edge_types / num_nodes         data.node_types, data.edge_types, num_nodes
 
@@ -27,7 +29,7 @@ import sys
 import torch
 from safetensors.torch import save_file
 from torch_geometric.data import HeteroData
-from torch_geometric.utils import degree
+from torch_geometric.utils import coalesce, degree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -91,8 +93,22 @@ def main():
         expected[f"in_indptr/{key}"], expected[f"in_indices/{key}"], expected[f"in_edge_ids/{key}"] = ip, ix, ie
         op, ox, oe = csr(n_src, src, dst)
         expected[f"out_indptr/{key}"], expected[f"out_indices/{key}"], expected[f"out_edge_ids/{key}"] = op, ox, oe
+        # structure counts: self-loops, duplicate edges (E minus E after torch_geometric's coalesce)
+        expected[f"self_loops/{key}"] = (src == dst).sum().to(torch.int64).view(1) if s == d else torch.zeros(1, dtype=torch.int64)
+        merged = coalesce(torch.stack([src, dst]), num_nodes=max(n_src, n_dst))
+        expected[f"multi_edges/{key}"] = torch.tensor([src.numel() - merged.size(1)], dtype=torch.int64)
         expected[f"in_degree/{key}"] = degree(dst, num_nodes=n_dst, dtype=torch.int64)
         expected[f"out_degree/{key}"] = degree(src, num_nodes=n_src, dtype=torch.int64)
+    # isolated nodes per type: touched by no edge type, in either direction
+    for nt in data.node_types:
+        touched = torch.zeros(data[nt].num_nodes, dtype=torch.bool)
+        for (s, r, d) in data.edge_types:
+            ei = data[s, r, d].edge_index
+            if s == nt:
+                touched[ei[0]] = True
+            if d == nt:
+                touched[ei[1]] = True
+        expected[f"isolated/{nt}"] = (~touched).sum().to(torch.int64).view(1)
     metadata = {
         "node_types": json.dumps(list(data.node_types)),
         "edge_types": json.dumps(keys),
