@@ -201,6 +201,9 @@ TEST_CASE("safetensors: header that is not JSON, or not an object", "[io][safete
   HGTOK_REQUIRE_THROWS_WITH(from(R"({"a": 3})", 0), hgtok::FormatError, "field 'a': tensor entry is not an object");
   HGTOK_REQUIRE_THROWS_WITH(from(R"({"__metadata__": {"k": 1}})", 0), hgtok::FormatError, "field '__metadata__.k'");
   HGTOK_REQUIRE_THROWS_WITH(from(R"({"__metadata__": [1]})", 0), hgtok::FormatError, "field '__metadata__'");
+  // deeply nested JSON is parsed and freed without recursion, then refused
+  const std::string deep = R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  HGTOK_REQUIRE_THROWS_WITH(from(deep, 0), hgtok::FormatError, "field 'a': tensor entry is not an object");
 }
 
 TEST_CASE("safetensors: data_offsets reversed, past the end, overlapping, malformed", "[io][safetensors][bad]") {
