@@ -211,7 +211,7 @@ T json_get(const nlohmann::json& j, const char* key, T fallback, const std::stri
   }
 }
 
-inline nlohmann::json read_json_file(const std::string& path) {
+inline nlohmann::json read_config_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw IOError(path, "", "cannot open for reading (missing file?)");
   try {
@@ -224,7 +224,7 @@ inline nlohmann::json read_json_file(const std::string& path) {
 }  // namespace detail
 
 inline WordPieceConfig WordPieceConfig::load(const std::string& path) {
-  const auto j = detail::read_json_file(path);
+  const auto j = detail::read_config_json(path);
   if (!j.is_object()) throw FormatError(path, "", "must be a JSON object");
   WordPieceConfig c;
   c.do_lower_case = detail::json_get<bool>(j, "do_lower_case", c.do_lower_case, path);
