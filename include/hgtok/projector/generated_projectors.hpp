@@ -1,0 +1,62 @@
+// GeneratedProjectors: a projector source (see static_projectors.hpp) whose
+// projector for a type is generated from the type's embedding by a
+// ParameterGenerator (HiGPT's meta_linear.py), once per (type, embedding), and
+// cached. Types never seen in training work zero-shot: only their embedding is
+// needed. The reference regenerates on every forward call; here a repeated
+// call costs one map lookup and an embedding comparison.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/core/tensor.hpp"
+#include "hgtok/projector/cache.hpp"
+#include "hgtok/projector/parameter_generator.hpp"
+
+namespace hgtok {
+
+template <class T, class Activation = ReluActivation>
+class GeneratedProjectors {
+ public:
+  using Projector = std::shared_ptr<const nn::Linear<T>>;
+  using Generator = ParameterGenerator<T, Activation>;
+
+  GeneratedProjectors() = default;
+  /// `name` is used in error messages ("kqv_lin").
+  explicit GeneratedProjectors(Generator generator, std::string name = "GeneratedProjectors")
+      : generator_(std::move(generator)), name_(std::move(name)) {}
+
+  /// Loads the generator "<prefix>.lin_gen.*" of a HiGPT MetaHeteroLinear /
+  /// MetaHeteroDictLinear named `prefix` (e.g. "kqv_lin").
+  static GeneratedProjectors load(const WeightStore& w, const std::string& prefix, Index m, Index in, Index out) {
+    return GeneratedProjectors(Generator::load(w, prefix + ".lin_gen", m, in, out), prefix);
+  }
+  void save(WeightStore& w, const std::string& prefix) const { generator_.save(w, prefix + ".lin_gen"); }
+
+  /// The projector generated from `embedding` for `key`, from the cache when it
+  /// was generated from an equal embedding before. A null embedding throws
+  /// LookupError naming the key; a wrong width ShapeError naming it.
+  Projector get(const std::string& key, const Vector<T>* embedding) const {
+    if (embedding == nullptr) throw LookupError(name_, key, "no type embedding given for this type");
+    return cache_.get_or_create(key, *embedding, [&] { return generator_.generate(*embedding, key); });
+  }
+  Index in_features(const std::string& = "") const { return generator_.in_features(); }
+  Index out_features() const { return generator_.out_features(); }
+
+  const Generator& generator() const { return generator_; }
+  Generator& generator() { return generator_; }
+
+  /// Cache control: drop all generated projectors; their number and memory.
+  void clear_cache() const { cache_.clear(); }
+  std::size_t cache_size() const { return cache_.size(); }
+  std::size_t cache_bytes() const { return cache_.bytes(); }
+  const ProjectorCache<T>& cache() const { return cache_; }
+
+ private:
+  Generator generator_;
+  std::string name_ = "GeneratedProjectors";
+  mutable ProjectorCache<T> cache_;
+};
+
+}  // namespace hgtok
