@@ -213,6 +213,15 @@ TEST_CASE("bad model directories name the file, the field, the tensor, the token
     j["num_attention_heads"] = 5;
     c.write("config.json", j.dump());
     HGTOK_REQUIRE_THROWS_WITH(SentenceEncoder<float>::load(c.str()), hgtok::ValueError, "field 'num_attention_heads'");
+    // A config that disagrees with the weights is caught at the first tensor, before any large allocation.
+    j["num_attention_heads"] = 4;
+    j["hidden_size"] = 60000;
+    c.write("config.json", j.dump());
+    HGTOK_REQUIRE_THROWS_WITH(SentenceEncoder<float>::load(c.str()), hgtok::ShapeError, "embeddings.word_embeddings.weight");
+    j["hidden_size"] = 32;
+    j["vocab_size"] = 100000000;
+    c.write("config.json", j.dump());
+    HGTOK_REQUIRE_THROWS_WITH(SentenceEncoder<float>::load(c.str()), hgtok::ValueError, "field 'vocab_size'");
   }
   SECTION("weight of the wrong shape, missing weight") {
     TinyCopy c;

@@ -163,12 +163,19 @@ BertModel<T> BertModel<T>::load(const WeightStore& w, const BertConfig& c) {
   for (Index l = 0; l < c.num_hidden_layers; ++l) {
     const std::string q = p + "encoder.layer." + std::to_string(l) + ".";
     Layer layer;
+    // Read (and shape-check against the file) before allocating the concatenation.
+    const char* parts[] = {"query", "key", "value"};
+    std::vector<Matrix<T>> part_w;
+    std::vector<Vector<T>> part_b;
+    for (const char* part : parts) {
+      part_w.push_back(w.matrix<T>(q + "attention.self." + part + ".weight", h, h));
+      part_b.push_back(w.vector<T>(q + "attention.self." + part + ".bias", h));
+    }
     Matrix<T> qkv_w(3 * h, h);
     Vector<T> qkv_b(3 * h);
-    const char* parts[] = {"query", "key", "value"};
     for (Index k = 0; k < 3; ++k) {
-      qkv_w.middleRows(k * h, h) = w.matrix<T>(q + "attention.self." + parts[k] + ".weight", h, h);
-      qkv_b.segment(k * h, h) = w.vector<T>(q + "attention.self." + parts[k] + ".bias", h);
+      qkv_w.middleRows(k * h, h) = part_w[static_cast<std::size_t>(k)];
+      qkv_b.segment(k * h, h) = part_b[static_cast<std::size_t>(k)];
     }
     layer.qkv = nn::Linear<T>::from_torch(qkv_w, qkv_b);
     layer.attention_out = nn::Linear<T>::load(w, q + "attention.output.dense", h, h);
