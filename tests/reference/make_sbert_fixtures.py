@@ -8,6 +8,8 @@ WordPiece pipeline) and saves what they produce:
 
     tests/fixtures/sbert_sentences.json
         the >= 200 test sentences (UTF-8), in order
+    tests/fixtures/sbert_minilm_vocab.txt
+        all-MiniLM-L6-v2's vocab.txt (Apache-2.0), so the tokenizer tests need no download
     tests/fixtures/sbert_minilm_expected.safetensors
         ids, offsets       token ids of every sentence as sentence-transformers' model.tokenize() gives them
                            (with [CLS]/[SEP], truncated to max_seq_length 256), concatenated; offsets[i]..offsets[i+1]
@@ -166,6 +168,7 @@ def main():
     out["ids"], out["offsets"] = ragged(ids)
     out["embeddings"] = emb
     vocab = os.path.join(model_dir, "vocab.txt")
+    shutil.copyfile(vocab, os.path.join(FIX, "sbert_minilm_vocab.txt"))
     variants = {
         "cased": dict(do_lower_case=False),
         "cased_strip": dict(do_lower_case=False, strip_accents=True),
