@@ -253,6 +253,43 @@ def meta_case(name, data, in_channels, out_channels, heads, m, gen, variant="pre
     print(name, {t: tuple(v.shape) for t, v in out.items()})
 
 
+def nn_case(gen):
+    """hgt_nn.safetensors: building blocks computed by torch for tests/nn and tests/projector.
+    linear.{weight,bias}, linear/{x,y}; layer_norm.{weight,bias}, layer_norm/{x,y} (eps 1e-6); activations/x, gelu|relu|sigmoid/y;
+    segment_softmax/{scores [E,H], index [E], values [E,H*D], alpha, out [N,H*D]} (destination 3 has no edge);
+    generator.lin_gen.*: a HiGPT ParameterGenerator state_dict (m=10, in=3, out=4), generator/{embedding, weight [3,4], bias [4]}."""
+    t = {}
+    x = torch.randn(7, 5, generator=gen) * 2
+    lin = nn.Linear(5, 3)
+    randomize_(lin, gen)
+    t.update({"linear/x": x, "linear.weight": lin.weight, "linear.bias": lin.bias, "linear/y": lin(x)})
+    ln = nn.LayerNorm(5, eps=1e-6)
+    randomize_(ln, gen)
+    xl = torch.randn(6, 5, generator=gen) * 3 + 1
+    t.update({"layer_norm/x": xl, "layer_norm.weight": ln.weight, "layer_norm.bias": ln.bias, "layer_norm/y": ln(xl)})
+    xa = torch.linspace(-8, 8, 97)
+    t.update({"activations/x": xa, "gelu/y": torch.nn.functional.gelu(xa), "relu/y": torch.relu(xa),
+              "sigmoid/y": torch.sigmoid(xa)})
+    E, H, D, N = 11, 2, 3, 5
+    index = torch.tensor([0, 2, 1, 0, 4, 2, 2, 0, 1, 4, 0])
+    scores = torch.randn(E, H, generator=gen) * 4
+    scores[3, 0] = 60.0  # a large score: the segment max must be subtracted
+    values = torch.randn(E, H * D, generator=gen)
+    alpha = softmax(scores, index, num_nodes=N)
+    out = torch.zeros(N, H, D).index_add_(0, index, values.view(E, H, D) * alpha.unsqueeze(-1)).view(N, H * D)
+    t.update({"segment_softmax/scores": scores, "segment_softmax/index": index, "segment_softmax/values": values,
+              "segment_softmax/alpha": alpha, "segment_softmax/out": out})
+    g = Generator(10, 3, 4)
+    randomize_(g, gen)
+    e = torch.randn(10, generator=gen)
+    w, b = g(e)
+    for k, v in g.state_dict().items():
+        t[f"generator.lin_gen.{k}"] = v
+    t.update({"generator/embedding": e, "generator/weight": w, "generator/bias": b})
+    save_file({k: v.detach().contiguous() for k, v in t.items()}, os.path.join(FIXTURES, "hgt_nn.safetensors"))
+    print("nn", len(t), "tensors")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--higpt", help="a git checkout of HKUDS/HiGPT to cross-check the heads = 1 MetaHGT cases")
@@ -268,6 +305,7 @@ def main():
     meta_case("meta_h1_inference", main_graph(gen, same), 16, 16, 1, 12, gen, variant="inference", higpt=args.higpt)
     meta_case("meta_noskip", main_graph(gen, {t: 10 for t in widths}), 10, 16, 2, 12, gen, higpt=None)
     meta_case("meta_single", single_graph(gen, 8), 8, 8, 2, 10, gen)
+    nn_case(gen)
 
 
 if __name__ == "__main__":

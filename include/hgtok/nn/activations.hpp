@@ -33,7 +33,8 @@ void gelu_inplace(Eigen::DenseBase<Derived>& m) {
 template <class Derived>
 void relu_inplace(Eigen::DenseBase<Derived>& m) {
   using T = typename Derived::Scalar;
-  m = m.cwiseMax(T(0));
+  // unaryExpr (not cwiseMax, which only MatrixBase has) so arrays and vectors work too; NaN stays NaN as in torch.
+  m = m.unaryExpr([](T v) { return v < T(0) ? T(0) : v; });
 }
 template <class Derived>
 void sigmoid_inplace(Eigen::DenseBase<Derived>& m) {
