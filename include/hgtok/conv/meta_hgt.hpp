@@ -125,6 +125,11 @@ class MetaHGTConv {
   const GeneratedProjectors<T>& out_lin() const { return out_lin_; }
   const GeneratedProjectors<T>& k_rel() const { return k_rel_; }
   const GeneratedProjectors<T>& v_rel() const { return v_rel_; }
+  /// Mutable sources (to set generator weights); changing weights does not clear the cache: call clear_cache().
+  GeneratedProjectors<T>& kqv_lin() { return kqv_; }
+  GeneratedProjectors<T>& out_lin() { return out_lin_; }
+  GeneratedProjectors<T>& k_rel() { return k_rel_; }
+  GeneratedProjectors<T>& v_rel() { return v_rel_; }
 
   /// Drops every cached generated projector.
   void clear_cache() const {
