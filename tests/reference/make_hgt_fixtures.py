@@ -51,7 +51,6 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 from export_pyg import export_hetero_data  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
-torch.set_default_dtype(torch.float64)
 
 
 def main_graph(gen, widths):
@@ -294,6 +293,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--higpt", help="a git checkout of HKUDS/HiGPT to cross-check the heads = 1 MetaHGT cases")
     args = ap.parse_args()
+    torch.set_default_dtype(torch.float64)
     gen = torch.Generator().manual_seed(2024_0803)
     widths = {"movie": 16, "director": 6, "actor": 5, "keyword": 16, "studio": 16}
     hgt_case("h1", main_graph(gen, widths), 16, 1, gen)
