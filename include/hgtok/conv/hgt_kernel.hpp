@@ -44,14 +44,32 @@ void for_row_blocks(Index n, Index max_rows, F&& f) {
       1);
 }
 
-/// y = x·W + b over thread-invariant row blocks. y must be sized [x.rows(), out].
+/// y = x·W + b in thread-invariant pieces. y must be sized [x.rows(), out].
+/// Many rows: blocks of at most 256 rows (W is small next to x, repacking it per block is cheap). Few rows
+/// (HiGPT's subgraphs: tens of nodes against a 768×2304 W): two column blocks, so W is packed once in total
+/// and two threads still split the work. The split depends only on the shapes.
 template <class T, class In, class Out>
 void blocked_linear(const nn::Linear<T>& lin, const In& x, Out& y) {
-  for_row_blocks(x.rows(), 256, [&](Index r0, Index rows) {
-    auto yb = y.middleRows(r0, rows);
-    yb.noalias() = x.middleRows(r0, rows) * lin.weight_t();
-    if (lin.has_bias()) yb.rowwise() += lin.bias().transpose();
-  });
+  const Index n = x.rows(), out = lin.out_features();
+  if (n >= 512 || out < 64) {
+    for_row_blocks(n, 256, [&](Index r0, Index rows) {
+      auto yb = y.middleRows(r0, rows);
+      yb.noalias() = x.middleRows(r0, rows) * lin.weight_t();
+      if (lin.has_bias()) yb.rowwise() += lin.bias().transpose();
+    });
+    return;
+  }
+  if (n == 0) return;
+  const Index half = ((out / 2) + 15) / 16 * 16;  // a multiple of 16 for the packed kernel
+  detail::parallel_for(
+      2,
+      [&](std::int64_t b) {
+        const Index c0 = b == 0 ? 0 : half, cols = b == 0 ? half : out - half;
+        auto yb = y.middleCols(c0, cols);
+        yb.noalias() = x * lin.weight_t().middleCols(c0, cols);
+        if (lin.has_bias()) yb.rowwise() += lin.bias().segment(c0, cols).transpose();
+      },
+      1);
 }
 
 /// One relation (edge type) as the kernel sees it.
