@@ -27,10 +27,11 @@ std::vector<unsigned char> raw_npy(const std::string& dict, std::size_t data_byt
   std::string h = dict;
   while ((10 + h.size() + 1) % 64 != 0) h.push_back(' ');
   h.push_back('\n');
-  std::vector<unsigned char> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(h.size() & 0xFF),
-                                    static_cast<unsigned char>(h.size() >> 8)};
-  out.insert(out.end(), h.begin(), h.end());
-  out.resize(out.size() + data_bytes, 0);
+  const unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(h.size() & 0xFF),
+                                      static_cast<unsigned char>(h.size() >> 8)};
+  std::vector<unsigned char> out(sizeof preamble + h.size() + data_bytes, 0);
+  std::memcpy(out.data(), preamble, sizeof preamble);
+  std::memcpy(out.data() + sizeof preamble, h.data(), h.size());
   return out;
 }
 

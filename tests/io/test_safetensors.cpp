@@ -23,10 +23,10 @@ const std::string kDtypes = "fixtures/io_dtypes.safetensors";
 /// A safetensors buffer from a raw JSON header (declared length `declared`, default its size) and `data_bytes` data bytes.
 std::vector<unsigned char> raw_file(const std::string& json, std::size_t data_bytes, std::uint64_t declared = ~0ULL) {
   const std::uint64_t n = declared == ~0ULL ? json.size() : declared;
-  std::vector<unsigned char> out(8);
+  std::vector<unsigned char> out(8 + json.size() + data_bytes);
   for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<unsigned char>((n >> (8 * i)) & 0xFF);
-  out.insert(out.end(), json.begin(), json.end());
-  for (std::size_t i = 0; i < data_bytes; ++i) out.push_back(static_cast<unsigned char>(i));
+  std::copy(json.begin(), json.end(), out.begin() + 8);
+  for (std::size_t i = 0; i < data_bytes; ++i) out[8 + json.size() + i] = static_cast<unsigned char>(i);
   return out;
 }
 

@@ -228,12 +228,16 @@ inline std::vector<unsigned char> npy_bytes(Dtype dtype, const Shape& shape, con
   while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
   header.push_back('\n');
   if (header.size() > 65535) throw ShapeError(source, "shape", "header too long for .npy 1.0");
-  std::vector<unsigned char> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
-                                    static_cast<unsigned char>(header.size() & 0xFF),
-                                    static_cast<unsigned char>(header.size() >> 8)};
-  out.insert(out.end(), header.begin(), header.end());
-  const auto* p = static_cast<const unsigned char*>(data);
-  out.insert(out.end(), p, p + numel * dtype_size(dtype));
+  const unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                      static_cast<unsigned char>(header.size() & 0xFF),
+                                      static_cast<unsigned char>(header.size() >> 8)};
+  const std::size_t nbytes = static_cast<std::size_t>(numel * dtype_size(dtype));
+  // One allocation, filled with memcpy (vector::insert after an initializer list
+  // trips GCC 12's -Warray-bounds false positive at -O3).
+  std::vector<unsigned char> out(sizeof preamble + header.size() + nbytes);
+  std::memcpy(out.data(), preamble, sizeof preamble);
+  std::memcpy(out.data() + sizeof preamble, header.data(), header.size());
+  if (nbytes) std::memcpy(out.data() + sizeof preamble + header.size(), data, nbytes);
   return out;
 }
 
