@@ -222,7 +222,7 @@ class HGTConv {
       const T beta = nn::sigmoid(skip_.at(name));
       detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
         auto ab = a.middleRows(r0, rows);
-        nn::gelu_inplace(ab);
+        detail::gelu_block(ab);
         auto ob = o.middleRows(r0, rows);
         ob.noalias() = ab * lin.weight_t();
         ob.rowwise() += lin.bias().transpose();

@@ -243,7 +243,7 @@ class MetaHGTConv {
       Matrix<T> o(a.rows(), out_);
       detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
         auto ab = a.middleRows(r0, rows);
-        if (pretrain) nn::gelu_inplace(ab);
+        if (pretrain) detail::gelu_block(ab);
         auto ob = o.middleRows(r0, rows);
         ob.noalias() = ab * lin->weight_t();
         ob.rowwise() += lin->bias().transpose();
