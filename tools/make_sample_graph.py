@@ -71,8 +71,8 @@ def main():
     x_actor = np.stack([name_features(n) for n in actors])
     md = [(m, directors.index(d)) for m, mv in enumerate(MOVIES) for d in mv[3]]
     ma = [(m, actors.index(a)) for m, mv in enumerate(MOVIES) for a in mv[4]]
-    md = np.array(md, dtype=np.int64).T
-    ma = np.array(ma, dtype=np.int64).T
+    md = np.ascontiguousarray(np.array(md, dtype=np.int64).T)
+    ma = np.ascontiguousarray(np.array(ma, dtype=np.int64).T)
     tensors = {
         "x/movie": x_movie, "x/director": x_director, "x/actor": x_actor,
         "edge_index/movie__to__director": md, "edge_index/director__to__movie": md[::-1].copy(),

@@ -26,3 +26,7 @@
 #include "hgtok/projector/generated_projectors.hpp"
 #include "hgtok/conv/hgt.hpp"
 #include "hgtok/conv/meta_hgt.hpp"
+#include "hgtok/graph/sampler.hpp"
+#include "hgtok/tokenizer/graph_tokens.hpp"
+#include "hgtok/tokenizer/prompt.hpp"
+#include "hgtok/tokenizer/tokenizer.hpp"
