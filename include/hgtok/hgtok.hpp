@@ -11,6 +11,9 @@
 #include "hgtok/io/npy.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
+#if __has_include(<dlpack/dlpack.h>)
+#include "hgtok/io/dlpack.hpp"  // needs DLPack's header (Debian libdlpack-dev)
+#endif
 #include "hgtok/text/embedding_table.hpp"
 #include "hgtok/text/wordpiece.hpp"
 #include "hgtok/text/bert.hpp"
@@ -28,5 +31,7 @@
 #include "hgtok/conv/meta_hgt.hpp"
 #include "hgtok/graph/sampler.hpp"
 #include "hgtok/tokenizer/graph_tokens.hpp"
+#include "hgtok/tokenizer/llm_projector.hpp"
 #include "hgtok/tokenizer/prompt.hpp"
 #include "hgtok/tokenizer/tokenizer.hpp"
+#include "hgtok/tokenizer/batch.hpp"

@@ -2,8 +2,10 @@
 //
 // From one target node, hop h (h = 0 .. fanouts.size()-1) takes every node
 // first reached at hop h-1 (the target at h = 0) and, for every edge type into
-// its node type, keeps up to fanouts[h] of its in-neighbours, drawn uniformly
-// without replacement (all of them when it has fewer). Nodes are numbered in
+// its node type (in the graph's edge-type order), keeps up to fanouts[h] of its
+// in-neighbours, drawn uniformly without replacement (all of them when it has
+// fewer). A fan-out per relation and hop (PyG's num_neighbors dict) overrides
+// fanouts[h] for one edge type, keyed "<src>__<relation>__<dst>"; 0 skips it. Nodes are numbered in
 // the subgraph in the order they are first reached (the target is node 0 of its
 // type); the subgraph keeps every node and edge type of the graph (possibly
 // empty) and the mapping back to the original ids.
@@ -36,16 +38,32 @@ struct Subgraph {
 
 class NeighborSampler {
  public:
-  /// `fanouts[h]`: neighbours kept per node and edge type at hop h (each > 0).
-  NeighborSampler(std::vector<Index> fanouts, std::uint64_t seed) : fanouts_(std::move(fanouts)), seed_(seed) {
+  /// `fanouts[h]`: neighbours kept per node and edge type at hop h (each > 0, at least one hop).
+  NeighborSampler(std::vector<Index> fanouts, std::uint64_t seed) : NeighborSampler(std::move(fanouts), {}, seed) {}
+
+  /// As above; `per_relation[edge key][h]` (each >= 0, one value per hop) replaces fanouts[h] for that edge type.
+  NeighborSampler(std::vector<Index> fanouts, std::map<std::string, std::vector<Index>> per_relation, std::uint64_t seed)
+      : fanouts_(std::move(fanouts)), per_relation_(std::move(per_relation)), seed_(seed) {
+    if (fanouts_.empty()) throw ValueError("NeighborSampler", "fanouts", "is empty: give at least one hop");
     for (std::size_t h = 0; h < fanouts_.size(); ++h)
       if (fanouts_[h] <= 0)
         throw ValueError("NeighborSampler", "fanouts[" + std::to_string(h) + "]",
                          "fan-out " + std::to_string(fanouts_[h]) + " must be positive");
+    for (const auto& [key, f] : per_relation_) {
+      if (f.size() != fanouts_.size())
+        throw ValueError("NeighborSampler", "per_relation[" + key + "]",
+                         std::to_string(f.size()) + " fan-outs, expected one per hop (" + std::to_string(fanouts_.size()) + ")");
+      for (std::size_t h = 0; h < f.size(); ++h)
+        if (f[h] < 0)
+          throw ValueError("NeighborSampler", "per_relation[" + key + "][" + std::to_string(h) + "]",
+                           "fan-out " + std::to_string(f[h]) + " must not be negative");
+    }
   }
 
   const std::vector<Index>& fanouts() const { return fanouts_; }
+  const std::map<std::string, std::vector<Index>>& per_relation() const { return per_relation_; }
   std::uint64_t seed() const { return seed_; }
+  Index num_hops() const { return static_cast<Index>(fanouts_.size()); }
 
   /// The subgraph centred on node `target` of `target_type`. Throws LookupError
   /// for an unknown type and ValueError for an id out of range.
@@ -71,13 +89,27 @@ class NeighborSampler {
     std::vector<std::vector<Index>> edge_dst(edges.size());
     Rng rng(seed_, Rng::mix(static_cast<std::uint64_t>(tt)) ^ static_cast<std::uint64_t>(target));
     std::vector<std::pair<Index, Index>> frontier{{tt, add_node(tt, target).first}};
+    // Fan-out of every edge type at every hop; an override naming no edge type of g is a LookupError.
+    std::vector<std::vector<Index>> hop_fanout(fanouts_.size(), std::vector<Index>(static_cast<std::size_t>(g.num_edge_types())));
+    for (const auto& [key, f] : per_relation_) {
+      Index e = 0;
+      while (e < g.num_edge_types() && g.edge_type(e).key() != key) ++e;
+      if (e == g.num_edge_types())
+        throw LookupError("NeighborSampler", "per_relation", "edge type '" + key + "' is not in the graph");
+    }
+    for (std::size_t h = 0; h < fanouts_.size(); ++h)
+      for (Index e = 0; e < g.num_edge_types(); ++e) {
+        auto it = per_relation_.find(g.edge_type(e).key());
+        hop_fanout[h][static_cast<std::size_t>(e)] = it == per_relation_.end() ? fanouts_[h] : it->second[h];
+      }
     std::vector<Index> pool;
-    for (Index fanout : fanouts_) {
+    for (std::size_t hop = 0; hop < fanouts_.size(); ++hop) {
       std::vector<std::pair<Index, Index>> next;
       for (const auto& [type, v_local] : frontier) {
         const Index v = originals[static_cast<std::size_t>(type)][static_cast<std::size_t>(v_local)];
         for (Index e = 0; e < g.num_edge_types(); ++e) {
           if (g.dst_type_id(e) != type) continue;
+          const Index fanout = hop_fanout[hop][static_cast<std::size_t>(e)];
           const IdSpan nb = g.in_neighbors(e, v);
           pool.assign(nb.begin(), nb.end());
           const Index keep = std::min<Index>(fanout, static_cast<Index>(pool.size()));
@@ -114,6 +146,7 @@ class NeighborSampler {
 
  private:
   std::vector<Index> fanouts_;
+  std::map<std::string, std::vector<Index>> per_relation_;
   std::uint64_t seed_;
 };
 

@@ -1,6 +1,14 @@
 // GraphTokens: what the tokenizer hands to an LLM. One token (row) per node of
 // each requested node type, types in the caller's order (HiGPT's
-// hetero_key_order), nodes of one type in id order.
+// hetero_key_order), nodes of one type in id order (with an mlp_prefix
+// projector: k rows, one span "prefix", type_id -1, node ids -1).
+//
+// File layout (save_safetensors / load_safetensors; Python:
+// safetensors.safe_open(path, "np") reads it as is):
+//   tokens   [T, d_llm]  F32 (F64 for GraphTokens<double>)
+//   node_ids [T]         I64
+//   __metadata__ "spans": JSON [{"type", "type_id", "offset", "count"}, ...]
+// save_npy writes only the token tensor. DLPack: io/dlpack.hpp.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -42,6 +50,44 @@ struct GraphTokens {
     w.set_metadata("spans", js.dump());
     w.save(path);
   }
+  /// Reads a file written by save_safetensors (or by Python in that layout). Checks that the spans tile the rows
+  /// and node_ids has one entry per row; a mismatch is a FormatError naming the file and field.
+  static GraphTokens load_safetensors(const std::string& path) {
+    const auto f = SafetensorsFile::open(path);
+    GraphTokens g;
+    const auto& t = f.at("tokens");
+    if (t.shape.size() != 2) throw FormatError(path, "tokens", "rank " + std::to_string(t.shape.size()) + ", expected 2");
+    const auto values = t.template to_vector<T>();
+    g.tokens = xt::adapt(values, std::vector<std::size_t>{static_cast<std::size_t>(t.shape[0]), static_cast<std::size_t>(t.shape[1])});
+    g.node_ids = f.at("node_ids").template to_vector<Index>();
+    if (static_cast<Index>(g.node_ids.size()) != t.shape[0])
+      throw FormatError(path, "node_ids", std::to_string(g.node_ids.size()) + " ids for " + std::to_string(t.shape[0]) + " rows");
+    auto it = f.metadata().find("spans");
+    if (it == f.metadata().end()) throw FormatError(path, "__metadata__.spans", "missing");
+    nlohmann::json js;
+    try {
+      js = nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(path, "__metadata__.spans", std::string("not valid JSON: ") + e.what());
+    }
+    if (!js.is_array()) throw FormatError(path, "__metadata__.spans", "not a JSON array: " + it->second);
+    Index next = 0;
+    for (const auto& s : js) {
+      if (!s.is_object() || !s.contains("type") || !s["type"].is_string() || !s.contains("type_id") ||
+          !s["type_id"].is_number_integer() || !s.contains("offset") || !s["offset"].is_number_integer() ||
+          !s.contains("count") || !s["count"].is_number_integer())
+        throw FormatError(path, "__metadata__.spans", "bad span " + s.dump());
+      Span sp{s["type"].get<std::string>(), s["type_id"].get<Index>(), s["offset"].get<Index>(), s["count"].get<Index>()};
+      if (sp.offset != next || sp.count < 0 || sp.offset + sp.count > t.shape[0])
+        throw FormatError(path, "__metadata__.spans", "span " + s.dump() + " does not continue at row " + std::to_string(next));
+      next += sp.count;
+      g.spans.push_back(sp);
+    }
+    if (next != t.shape[0])
+      throw FormatError(path, "__metadata__.spans", "spans cover " + std::to_string(next) + " of " + std::to_string(t.shape[0]) + " rows");
+    return g;
+  }
+
   /// Saves the token tensor as .npy [T, d_llm].
   void save_npy(const std::string& path) const { hgtok::save_npy(path, dtype_of<T>(), Shape{size(), width()}, tokens.data()); }
 };

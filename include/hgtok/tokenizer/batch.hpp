@@ -1,0 +1,262 @@
+// Batch tokenization: many targets → subgraphs → graph tokens, streamed to disk
+// in shards (HiGPT's "offline graph tokenizing", run_offline_hgt_tokenizer.py,
+// which writes one processed graph per instruction item).
+//
+// Targets are cut into shards of `shard_size` consecutive targets. Each shard is
+// tokenized in parallel (one target per task; a target's tokens do not depend on
+// the thread count: sampler streams are per target, kernels are thread-invariant),
+// written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
+// out_dir/index.json (also written atomically). Memory holds one shard at a time.
+//
+// Shard file:
+//   tokens      [R, d_llm]          every target's rows, target after target
+//   row_offsets [n + 1]      I64    target i's rows are row_offsets[i] .. row_offsets[i+1]
+//   targets     [n]          I64    original target ids
+//   node_ids    [R]          I64    original node id of every row
+//   span_counts [n, types]   I64    rows per node type (in type_order) of every target
+//   __metadata__ type_order (JSON list)
+// A target that failed (e.g. id out of range) has zero rows; index.json lists it
+// with its error message under "failed".
+//
+// index.json: {"format": "hgtok-batch-1", "fingerprint", "num_targets",
+//   "shard_size", "target_type", "type_order", "llm_dim",
+//   "shards": [{"file", "first", "count", "rows", "failed": [{"target", "error"}]}], "complete"}
+//
+// Resume: run again with the same arguments. Shards already in index.json are
+// kept and skipped; the run continues with the first shard not recorded (a shard
+// file written just before an interruption but not yet indexed is rewritten).
+// The fingerprint (FNV-1a of the tokenizer config, the sampler's seed and
+// fan-outs, the targets, type order, shard size and the type-embedding table)
+// must match, else the directory belongs to another run: ValueError. (The
+// tokenizer's weights are not hashed — they can be GBs at HiGPT's size — so do
+// not resume with other weights of the same config.)
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hgtok/core/error.hpp"
+#include "hgtok/core/threading.hpp"
+#include "hgtok/graph/sampler.hpp"
+#include "hgtok/io/safetensors.hpp"
+#include "hgtok/tokenizer/tokenizer.hpp"
+
+namespace hgtok {
+
+struct BatchOptions {
+  std::string target_type = "movie";    ///< node type of the targets
+  std::vector<std::string> type_order;  ///< HiGPT's hetero_key_order; empty: the graph's node-type order
+  Index shard_size = 256;               ///< targets per shard (> 0)
+  bool stop_on_error = false;           ///< a failing target stops the run (finished shards stay) instead of being skipped
+  int progress = -1;                    ///< progress bar on stderr: 1 on, 0 off, -1 when stderr is a terminal
+  Index max_shards = -1;                ///< write at most this many new shards in this call (-1: all); resume continues
+};
+
+struct BatchFailure {
+  Index target = 0;
+  std::string error;
+};
+
+struct BatchReport {
+  Index shards_total = 0;    ///< shards of the whole run
+  Index shards_skipped = 0;  ///< already in index.json (resumed)
+  Index shards_written = 0;  ///< written by this call
+  Index targets_done = 0;    ///< tokenized by this call
+  Index rows_written = 0;    ///< token rows written by this call
+  bool complete = false;     ///< every shard is on disk
+  std::vector<BatchFailure> failed;  ///< failures in the shards this call wrote
+  double seconds = 0;
+};
+
+namespace detail {
+
+inline std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001B3ULL;
+  }
+  return h;
+}
+inline std::uint64_t fnv1a(std::uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size()); }
+
+inline void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw IOError(tmp, "", "cannot open for writing");
+    out << text;
+    out.flush();
+    if (!out) throw IOError(tmp, "", "write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw IOError(path, "", "cannot rename from " + tmp + ": " + ec.message());
+}
+
+}  // namespace detail
+
+/// Tokenizes the subgraph of every target into shards under out_dir (see the header comment). Throws on bad
+/// arguments before any work; with stop_on_error, throws the first failing target's error after the shards
+/// before it are on disk.
+template <class T>
+BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
+                           const NeighborSampler& sampler, const std::vector<Index>& targets, const std::string& out_dir,
+                           const BatchOptions& options = {}) {
+  namespace fs = std::filesystem;
+  const auto start = std::chrono::steady_clock::now();
+  if (options.shard_size <= 0)
+    throw ValueError("BatchOptions", "shard_size", "must be positive, got " + std::to_string(options.shard_size));
+  graph.node_type_id(options.target_type);  // LookupError for an unknown target type
+  std::vector<std::string> order = options.type_order;
+  if (order.empty())
+    for (Index t = 0; t < graph.num_node_types(); ++t) order.push_back(graph.node_type_name(t));
+  for (const auto& type : order) graph.node_type_id(type);
+
+  // Fingerprint of everything that decides the output.
+  std::uint64_t h = 0xCBF29CE484222325ULL;
+  h = detail::fnv1a(h, tokenizer.config().to_json().dump());
+  const std::uint64_t seed = sampler.seed();
+  h = detail::fnv1a(h, &seed, sizeof seed);
+  h = detail::fnv1a(h, sampler.fanouts().data(), sampler.fanouts().size() * sizeof(Index));
+  for (const auto& [key, f] : sampler.per_relation()) {
+    h = detail::fnv1a(h, key);
+    h = detail::fnv1a(h, f.data(), f.size() * sizeof(Index));
+  }
+  h = detail::fnv1a(h, targets.data(), targets.size() * sizeof(Index));
+  for (const auto& type : order) h = detail::fnv1a(h, type + "\n");
+  h = detail::fnv1a(h, options.target_type + "\n");
+  h = detail::fnv1a(h, &options.shard_size, sizeof options.shard_size);
+  for (const auto& key : table.keys()) {
+    h = detail::fnv1a(h, key);
+    const auto& v = table.get(key);
+    h = detail::fnv1a(h, v.data(), static_cast<std::size_t>(v.size()) * sizeof(T));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  const std::string fingerprint = hex;
+
+  const Index n = static_cast<Index>(targets.size());
+  const Index num_shards = (n + options.shard_size - 1) / options.shard_size;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw IOError(out_dir, "", "cannot create directory: " + ec.message());
+  const std::string index_path = (fs::path(out_dir) / "index.json").string();
+
+  nlohmann::json index;
+  if (fs::exists(index_path)) {  // resume
+    std::ifstream in(index_path);
+    try {
+      index = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(index_path, "", std::string("not valid JSON: ") + e.what());
+    }
+    if (!index.is_object() || index.value("format", "") != "hgtok-batch-1" || !index.contains("shards") ||
+        !index["shards"].is_array())
+      throw FormatError(index_path, "format", "not an hgtok batch index");
+    if (index.value("fingerprint", "") != fingerprint)
+      throw ValueError(index_path, "fingerprint", "'" + index.value("fingerprint", "") + "' was written by another run (this run: '" +
+                                                      fingerprint + "'); use another directory");
+    for (std::size_t k = 0; k < index["shards"].size(); ++k) {
+      const auto& s = index["shards"][k];
+      if (!s.is_object() || s.value("first", Index(-1)) != static_cast<Index>(k) * options.shard_size ||
+          !fs::exists(fs::path(out_dir) / s.value("file", std::string("?"))))
+        throw FormatError(index_path, "shards[" + std::to_string(k) + "]", "does not match a shard on disk: " + s.dump());
+    }
+  } else {
+    index = {{"format", "hgtok-batch-1"}, {"fingerprint", fingerprint}, {"num_targets", n},
+             {"shard_size", options.shard_size}, {"target_type", options.target_type}, {"type_order", order},
+             {"llm_dim", tokenizer.config().llm_dim}, {"shards", nlohmann::json::array()}, {"complete", n == 0}};
+    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+  }
+
+  BatchReport report;
+  report.shards_total = num_shards;
+  report.shards_skipped = static_cast<Index>(index["shards"].size());
+  const bool progress = options.progress == 1 || (options.progress == -1 && ::isatty(2));
+  const Index d = tokenizer.config().llm_dim;
+  const std::size_t types = order.size();
+
+  for (Index k = report.shards_skipped; k < num_shards; ++k) {
+    if (options.max_shards >= 0 && report.shards_written >= options.max_shards) break;
+    const Index first = k * options.shard_size, count = std::min(options.shard_size, n - first);
+    std::vector<GraphTokens<T>> results(static_cast<std::size_t>(count));
+    std::vector<std::string> errors(static_cast<std::size_t>(count));
+    detail::parallel_for(count, [&](Index i) {
+      const Index target = targets[static_cast<std::size_t>(first + i)];
+      try {
+        const auto sub = sampler.sample(graph, options.target_type, target);
+        results[static_cast<std::size_t>(i)] = tokenizer.tokenize(sub, table, order);
+      } catch (const std::exception& e) {  // no exception may leave an OpenMP region
+        errors[static_cast<std::size_t>(i)] = e.what();
+      }
+    });
+    nlohmann::json failed = nlohmann::json::array();
+    for (Index i = 0; i < count; ++i)
+      if (!errors[static_cast<std::size_t>(i)].empty()) {
+        const Index target = targets[static_cast<std::size_t>(first + i)];
+        if (options.stop_on_error)
+          throw ValueError("tokenize_batch", "targets[" + std::to_string(first + i) + "]",
+                           "target " + std::to_string(target) + " failed: " + errors[static_cast<std::size_t>(i)] + " (" +
+                               std::to_string(report.shards_skipped + report.shards_written) + " shards are on disk)");
+        failed.push_back({{"target", target}, {"error", errors[static_cast<std::size_t>(i)]}});
+        report.failed.push_back({target, errors[static_cast<std::size_t>(i)]});
+      }
+    // Assemble the shard (one shard in memory) and write it.
+    std::vector<Index> row_offsets{0}, shard_targets, node_ids, span_counts;
+    for (Index i = 0; i < count; ++i) {
+      const auto& r = results[static_cast<std::size_t>(i)];
+      shard_targets.push_back(targets[static_cast<std::size_t>(first + i)]);
+      row_offsets.push_back(row_offsets.back() + r.size());
+      node_ids.insert(node_ids.end(), r.node_ids.begin(), r.node_ids.end());
+      for (std::size_t t = 0; t < types; ++t)
+        span_counts.push_back(r.spans.size() == types ? r.spans[t].count : (r.spans.size() == 1 && t == 0 ? r.size() : 0));
+    }
+    const Index rows = row_offsets.back();
+    std::vector<T> tokens(static_cast<std::size_t>(rows * d));
+    for (Index i = 0; i < count; ++i) {
+      const auto& r = results[static_cast<std::size_t>(i)];
+      std::copy(r.tokens.data(), r.tokens.data() + r.tokens.size(),
+                tokens.begin() + static_cast<std::ptrdiff_t>(row_offsets[static_cast<std::size_t>(i)] * d));
+    }
+    results.clear();
+    results.shrink_to_fit();
+    char name[32];
+    std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
+    SafetensorsWriter w;
+    w.add("tokens", Shape{rows, d}, tokens.data());
+    w.add("row_offsets", Shape{count + 1}, row_offsets.data());
+    w.add("targets", Shape{count}, shard_targets.data());
+    w.add("node_ids", Shape{rows}, node_ids.data());
+    w.add("span_counts", Shape{count, static_cast<Index>(types)}, span_counts.data());
+    w.set_metadata("type_order", nlohmann::json(order).dump());
+    w.save((fs::path(out_dir) / name).string());
+    index["shards"].push_back({{"file", name}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", failed}});
+    index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
+    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    ++report.shards_written;
+    report.targets_done += count;
+    report.rows_written += rows;
+    if (progress) {
+      const Index done = first + count;
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const int width = 30, filled = static_cast<int>(width * done / std::max<Index>(n, 1));
+      std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld targets, %.1f subgraphs/s", filled, "##############################",
+                   width - filled, "", static_cast<long long>(done), static_cast<long long>(n),
+                   secs > 0 ? static_cast<double>(report.targets_done) / secs : 0.0);
+      if (done == n) std::fprintf(stderr, "\n");
+    }
+  }
+  report.complete = index["complete"].get<bool>();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace hgtok
