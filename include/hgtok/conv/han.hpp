@@ -253,9 +253,8 @@ class HANConv {
       Matrix<T> k(rows, width);
       k.noalias() = ze.middleRows(r0, rows) * k_lin_.weight_t();
       k.rowwise() += k_lin_.bias().transpose();
-      for (Index c = 0; c < width; ++c) partial(b, c) = T(0);
-      for (Index i = 0; i < rows; ++i)
-        for (Index c = 0; c < width; ++c) partial(b, c) += std::tanh(k(i, c));
+      k = k.array().tanh().matrix();  // Eigen's vectorised tanh
+      partial.row(b) = k.colwise().sum();
     });
     T s = T(0);
     for (Index c = 0; c < width; ++c) {
