@@ -223,7 +223,8 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     std::vector<T> tokens(static_cast<std::size_t>(rows * d));
     for (Index i = 0; i < count; ++i) {
       const auto& r = results[static_cast<std::size_t>(i)];
-      std::copy(r.tokens.data(), r.tokens.data() + r.tokens.size(),
+      if (r.size() == 0) continue;  // a failed target (its default xarray is a 0-d scalar: never copy it)
+      std::copy(r.tokens.data(), r.tokens.data() + r.size() * d,
                 tokens.begin() + static_cast<std::ptrdiff_t>(row_offsets[static_cast<std::size_t>(i)] * d));
     }
     results.clear();

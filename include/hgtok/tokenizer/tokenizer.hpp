@@ -143,25 +143,31 @@ class Tokenizer {
   /// An UNTRAINED tokenizer: every weight drawn uniformly from ±1/√fan_in with Rng(seed) (LayerNorm γ = 1, β = 0).
   static Tokenizer random(const TokenizerConfig& config, std::uint64_t seed) {
     const TokenizerConfig c = TokenizerConfig::from_json(config.to_json(), "TokenizerConfig");
-    // Shapes come from a zero-initialised model's own state_dict, so names and shapes cannot drift.
-    WeightStore shapes;
-    for (Index l = 0; l < c.num_layers; ++l)
-      Layer(l == 0 ? c.in_channels : c.hidden_channels, c.hidden_channels, c.heads, c.embedding_dim)
-          .save(shapes, layer_prefix(l));
-    empty_projector(c).save(shapes, c.projector == "linear" ? "graph_projector" : "projector");
+    // Shapes come from a zero-initialised model's own state_dict, so names and shapes cannot drift. One layer
+    // at a time, so at most one layer's zero copy exists beside the drawn weights (HiGPT's layer is ~3.6 GB).
     WeightStore w;
     Rng rng(seed);
-    for (const auto& name : shapes.names()) {
-      const Shape shape = shapes.shape(name);
-      Index n = 1;
-      for (auto d : shape) n *= d;
-      std::vector<T> v(static_cast<std::size_t>(n));
-      const bool norm = name.find(".norm.") != std::string::npos;
-      const bool gamma = norm && name.size() > 6 && name.compare(name.size() - 6, 6, "weight") == 0;
-      const double scale = 1.0 / std::sqrt(static_cast<double>(shape.size() == 2 ? shape[1] : shape[0]));
-      for (auto& x : v) x = norm ? T(gamma ? 1 : 0) : static_cast<T>((2.0 * rng.uniform() - 1.0) * scale);
-      w.add(name, shape, v.data());
+    auto draw = [&](const WeightStore& shapes) {
+      for (const auto& name : shapes.names()) {
+        const Shape shape = shapes.shape(name);
+        Index n = 1;
+        for (auto d : shape) n *= d;
+        std::vector<T> v(static_cast<std::size_t>(n));
+        const bool norm = name.find(".norm.") != std::string::npos;
+        const bool gamma = norm && name.size() > 6 && name.compare(name.size() - 6, 6, "weight") == 0;
+        const double scale = 1.0 / std::sqrt(static_cast<double>(shape.size() == 2 ? shape[1] : shape[0]));
+        for (auto& x : v) x = norm ? T(gamma ? 1 : 0) : static_cast<T>((2.0 * rng.uniform() - 1.0) * scale);
+        w.add(name, shape, v.data());
+      }
+    };
+    for (Index l = 0; l < c.num_layers; ++l) {
+      WeightStore shapes;
+      Layer(l == 0 ? c.in_channels : c.hidden_channels, c.hidden_channels, c.heads, c.embedding_dim).save(shapes, layer_prefix(l));
+      draw(shapes);
     }
+    WeightStore shapes;
+    empty_projector(c).save(shapes, c.projector == "linear" ? "graph_projector" : "projector");
+    draw(shapes);
     return Tokenizer(c, w);
   }
 
