@@ -229,7 +229,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     }
     results.clear();
     results.shrink_to_fit();
-    char name[32];
+    char name[48];  // "shard_" + up to 20 digits + ".safetensors" + NUL fits
     std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
     SafetensorsWriter w;
     w.add("tokens", Shape{rows, d}, tokens.data());
