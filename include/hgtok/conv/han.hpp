@@ -61,6 +61,19 @@ class HANConv {
   using SemanticAttention = std::map<std::string, std::vector<T>>;
 
   HANConv() = default;
+  /// A layer with zero weights (shapes as load() reads them): in_channels per node type of the layer,
+  /// edge_types the layer's metadata[1].
+  HANConv(std::map<std::string, Index> in_channels, Index out_channels, Index heads, std::vector<EdgeType> edge_types)
+      : in_(std::move(in_channels)), out_(out_channels), heads_(heads), edge_types_(std::move(edge_types)) {
+    validate();
+    for (const auto& [t, in_t] : in_) proj_[t] = nn::Linear<T>(in_t, out_);
+    for (const auto& e : edge_types_) {
+      lin_src_[e.key()] = std::vector<T>(static_cast<std::size_t>(out_), T(0));
+      lin_dst_[e.key()] = std::vector<T>(static_cast<std::size_t>(out_), T(0));
+    }
+    k_lin_ = nn::Linear<T>(out_, out_);
+    q_ = std::vector<T>(static_cast<std::size_t>(out_), T(0));
+  }
 
   /// Loads a PyG HANConv state_dict (names above, each prefixed by `prefix`). in_channels: input width of
   /// each node type of the layer (PyG's in_channels dict); edge_types: the layer's metadata[1]. Missing
@@ -82,6 +95,17 @@ class HANConv {
     c.k_lin_ = nn::Linear<T>::load(w, prefix + "k_lin", c.out_, c.out_);
     c.q_ = w.tensor<T>(prefix + "q", Shape{1, c.out_});
     return c;
+  }
+
+  /// Writes the parameters in PyG state_dict layout under `prefix` (the names load() reads).
+  void save(WeightStore& w, const std::string& prefix = "") const {
+    for (const auto& [t, lin] : proj_) lin.save(w, prefix + "proj." + t);
+    for (const auto& e : edge_types_) {
+      w.add<T>(prefix + "lin_src." + e.key(), Shape{1, heads_, head_dim()}, lin_src_.at(e.key()).data());
+      w.add<T>(prefix + "lin_dst." + e.key(), Shape{1, heads_, head_dim()}, lin_dst_.at(e.key()).data());
+    }
+    k_lin_.save(w, prefix + "k_lin");
+    w.add<T>(prefix + "q", Shape{1, out_}, q_.data());
   }
 
   Index out_channels() const { return out_; }
