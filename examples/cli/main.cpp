@@ -168,9 +168,13 @@ int inspect(const std::string& path) {
     }
     const auto tok = Tokenizer<float>::load(path);
     std::cout << "tokenizer " << path << ": " << tok.config().to_json().dump() << "\n";
-    for (std::size_t l = 0; l < tok.layers().size(); ++l)
-      std::cout << "  layer " << l << ": MetaHGT " << tok.layers()[l].in_channels() << " -> " << tok.layers()[l].out_channels()
-                << ", " << tok.layers()[l].heads() << " heads\n";
+    for (std::size_t l = 0; l < tok.layers().size(); ++l) {
+      const Index in = l > 0 ? tok.config().hidden_channels : tok.config().in_channels;
+      std::cout << "  layer " << l << ": " << tok.config().kernel << " " << (in > 0 ? std::to_string(in) : std::string("per type"))
+                << " -> " << std::visit([](const auto& conv) { return conv.out_channels(); }, tok.layers()[l]);
+      if (tok.config().kernel_info().heads) std::cout << ", " << tok.config().heads << " heads";
+      std::cout << "\n";
+    }
     std::cout << "  projector: " << tok.config().projector << " " << tok.config().hidden_channels << " -> " << tok.config().llm_dim
               << "\n";
     return 0;

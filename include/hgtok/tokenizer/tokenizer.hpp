@@ -1,19 +1,30 @@
 // Tokenizer: the whole path of ../DESIGN.md, top to bottom.
 //
 //   HeteroGraph (or a Subgraph from NeighborSampler, graph/sampler.hpp)
-//     → MetaHGT layers × num_layers (type-specific weights generated from the
-//       EmbeddingTable's type embeddings, cached; conv/meta_hgt.hpp)
+//     → (han with metapaths: add_metapaths, graph/metapath.hpp, original edge types dropped)
+//     → (hetgnn, meta_hetgnn: neighbours from RandomWalkWithRestart, graph/random_walk.hpp)
+//     → encoder layers × num_layers, all of one kernel (config "kernel"):
+//         "meta_hgt"     HiGPT's MetaHGTConv, weights generated from type embeddings   conv/meta_hgt.hpp
+//         "hgt"          PyG HGTConv                                                  conv/hgt.hpp
+//         "han"          PyG HANConv                                                  conv/han.hpp
+//         "hetgnn"       HetGNN (Zhang et al., KDD 2019)                              conv/hetgnn.hpp
+//         "meta_hetgnn"  HetGNN with generated type parameters                        conv/hetgnn.hpp
+//       each layer reads the previous layer's outputs
 //     → LLMProjector (tokenizer/llm_projector.hpp):
 //         "linear":     HiGPT's graph_projector, Linear(hidden → d_llm), one token per node
 //         "mlp_prefix": G-Retriever's projector, mean-pool → MLP → k prefix tokens
 //     → GraphTokens [T, d_llm], node types in the requested order (HiGPT's hetero_key_order)
 //
-// The type embeddings come from an EmbeddingTable: read one from safetensors /
-// npy, or build it with TypeDescriptions::embed(SentenceEncoder) (text/).
+// Generated kernels (meta_hgt, meta_hetgnn) take their type embeddings from an
+// EmbeddingTable: read one from safetensors / npy, or build it with
+// TypeDescriptions::embed(SentenceEncoder) (text/). Static kernels (hgt, han,
+// hetgnn) hold one learned weight set per node / edge type listed in the
+// config (node_types, edge_types) and need no table: call encode / tokenize
+// without one (a table passed to them is ignored).
 //
 // A tokenizer is described completely by a directory holding config.json and
 // weights.safetensors; load(dir) and save(dir) round-trip. Weight names:
-//   layers.<i>.<HiGPT MetaHGTConv state_dict name>      (conv/meta_hgt.hpp)
+//   layers.<i>.<the kernel's own state_dict name>        (see the kernel's header; docs/tokenizer.md)
 //   graph_projector.{weight,bias}                       ("linear", HiGPT's name)
 //   projector.{0,2}.{weight,bias}                       ("mlp_prefix", G-Retriever's names)
 // A weights file must hold exactly these tensors with the shapes the config
@@ -27,18 +38,26 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
+#include "hgtok/conv/han.hpp"
+#include "hgtok/conv/hetgnn.hpp"
+#include "hgtok/conv/hgt.hpp"
 #include "hgtok/conv/meta_hgt.hpp"
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/rng.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/graph/metapath.hpp"
+#include "hgtok/graph/random_walk.hpp"
 #include "hgtok/graph/sampler.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/text/embedding_table.hpp"
@@ -47,38 +66,153 @@
 
 namespace hgtok {
 
-/// Everything that shapes a tokenizer (config.json).
+/// An encoder kernel a Tokenizer composes, and the config fields it takes.
+struct TokenizerKernel {
+  const char* name;
+  bool generated;  ///< per-type weights generated from an EmbeddingTable: embedding_dim; no node_types / edge_types
+  bool heads;      ///< attention heads: heads
+  bool walks;      ///< RandomWalkWithRestart neighbours: restart_prob, walk_length, top_k, seed, content_dim (no in_channels)
+  bool metapaths;  ///< HAN's metapaths: metapaths, keep_same_node_type, drop_unconnected_node_types
+  bool variant;    ///< MetaHGT's variant: pretrain or inference
+};
+
+/// The kernels, in the order error messages list them.
+inline const std::vector<TokenizerKernel>& tokenizer_kernels() {
+  static const std::vector<TokenizerKernel> kernels{
+      //  name          generated heads  walks  metapaths variant
+      {"meta_hgt", true, true, false, false, true},
+      {"hgt", false, true, false, false, false},
+      {"han", false, true, false, true, false},
+      {"hetgnn", false, false, true, false, false},
+      {"meta_hetgnn", true, false, true, false, false},
+  };
+  return kernels;
+}
+
+namespace detail {
+inline std::string tokenizer_kernel_names(bool only_static = false, bool only_generated = false) {
+  std::string out;
+  for (const auto& k : tokenizer_kernels())
+    if (!(only_static && k.generated) && !(only_generated && !k.generated)) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
+}  // namespace detail
+
+/// Everything that shapes a tokenizer (config.json). Which fields a kernel takes: docs/tokenizer.md (a field
+/// the kernel does not take is a FormatError naming it).
 struct TokenizerConfig {
-  std::string kernel = "meta_hgt";   ///< the encoder layer; a Tokenizer composes: meta_hgt
+  std::string kernel = "meta_hgt";   ///< the encoder layer: meta_hgt, hgt, han, hetgnn or meta_hetgnn
   std::string variant = "pretrain";  ///< meta_hgt: "pretrain" (HG_grounding) or "inference" (higpt/model copy)
-  Index in_channels = 0;             ///< node feature width (same for every node type)
+  Index in_channels = 0;             ///< node feature width, the same for every node type (not hetgnn, meta_hetgnn)
+  /// hgt, han: one width per node type instead (PyG's in_channels dict; JSON: an object); empty: in_channels
+  std::map<std::string, Index> in_channels_by_type;
   Index hidden_channels = 0;         ///< width of every layer's output
-  Index heads = 1;
+  Index heads = 1;                   ///< meta_hgt, hgt, han
   Index num_layers = 1;
-  Index embedding_dim = 0;           ///< type-embedding width m
+  Index embedding_dim = 0;           ///< meta_hgt, meta_hetgnn: type-embedding width m
+  std::vector<std::string> node_types;  ///< hgt, han, hetgnn: the layer's node types (PyG metadata()[0])
+  std::vector<EdgeType> edge_types;     ///< hgt, han, hetgnn: the layer's edge types, in order (PyG metadata()[1])
+  std::vector<Metapath> metapaths;      ///< han: metapaths added before encoding (edge type j: src__metapath_<j>__dst)
+  bool keep_same_node_type = false;         ///< han with metapaths: AddMetaPaths' flag (drop_orig_edge_types is on)
+  bool drop_unconnected_node_types = false; ///< han with metapaths: AddMetaPaths' flag
+  double restart_prob = 0;  ///< hetgnn, meta_hetgnn: RandomWalkWithRestart's parameters
+  Index walk_length = 0;
+  Index top_k = 0;                            ///< neighbours kept per node type (the same for all)
+  std::map<std::string, Index> top_k_by_type; ///< or one k per node type (JSON: an object); types not listed: none
+  std::uint64_t seed = 0;
+  Index content_dim = 0;                      ///< hetgnn, meta_hetgnn: content-vector width (features = C vectors)
+  std::map<std::string, Index> content_dim_by_type;  ///< hetgnn: one per node type instead (JSON: an object)
   std::string projector = "linear";  ///< "linear" (HiGPT graph_projector) or "mlp_prefix" (G-Retriever)
   Index num_prefix_tokens = 0;       ///< mlp_prefix: k tokens per graph (0 for linear)
   Index llm_dim = 0;                 ///< LLM embedding width (projector output)
+  std::string source;                ///< where the config was read from (named in errors); not part of the JSON
+
+  /// The kernel's entry of tokenizer_kernels() (ValueError naming an unknown kernel).
+  const TokenizerKernel& kernel_info() const { return kernel_info(kernel, source.empty() ? "TokenizerConfig" : source); }
+  /// Input width of node type `type` for layer 0 (hgt, han).
+  Index in_width(const std::string& type) const {
+    if (in_channels_by_type.empty()) return in_channels;
+    auto it = in_channels_by_type.find(type);
+    return it == in_channels_by_type.end() ? 0 : it->second;
+  }
+  /// Content-vector width of node type `type` for layer 0 (hetgnn, meta_hetgnn).
+  Index content_width(const std::string& type) const {
+    if (content_dim_by_type.empty()) return content_dim;
+    auto it = content_dim_by_type.find(type);
+    return it == content_dim_by_type.end() ? 0 : it->second;
+  }
 
   nlohmann::json to_json() const {
-    nlohmann::json j = {{"kernel", kernel}, {"variant", variant}, {"in_channels", in_channels},
-                        {"hidden_channels", hidden_channels}, {"heads", heads}, {"num_layers", num_layers},
-                        {"embedding_dim", embedding_dim}, {"projector", projector}, {"llm_dim", llm_dim}};
+    const TokenizerKernel& k = kernel_info();
+    nlohmann::json j = {{"kernel", kernel}};
+    if (k.variant) j["variant"] = variant;
+    if (!k.walks) {
+      if (in_channels_by_type.empty()) {
+        j["in_channels"] = in_channels;
+      } else {
+        j["in_channels"] = nlohmann::json::object();
+        for (const auto& [t, w] : in_channels_by_type) j["in_channels"][t] = w;
+      }
+    }
+    j["hidden_channels"] = hidden_channels;
+    if (k.heads) j["heads"] = heads;
+    j["num_layers"] = num_layers;
+    if (k.generated) j["embedding_dim"] = embedding_dim;
+    if (!k.generated) {
+      j["node_types"] = node_types;
+      j["edge_types"] = nlohmann::json::array();
+      for (const auto& e : edge_types) j["edge_types"].push_back(e.key());
+    }
+    if (k.metapaths && !metapaths.empty()) {
+      j["metapaths"] = nlohmann::json::array();
+      for (const auto& path : metapaths) {
+        nlohmann::json p = nlohmann::json::array();
+        for (const auto& e : path) p.push_back(e.key());
+        j["metapaths"].push_back(p);
+      }
+      j["keep_same_node_type"] = keep_same_node_type;
+      j["drop_unconnected_node_types"] = drop_unconnected_node_types;
+    }
+    if (k.walks) {
+      j["restart_prob"] = restart_prob;
+      j["walk_length"] = walk_length;
+      if (top_k_by_type.empty()) {
+        j["top_k"] = top_k;
+      } else {
+        j["top_k"] = nlohmann::json::object();
+        for (const auto& [t, v] : top_k_by_type) j["top_k"][t] = v;
+      }
+      j["seed"] = seed;
+      if (content_dim_by_type.empty()) {
+        j["content_dim"] = content_dim;
+      } else {
+        j["content_dim"] = nlohmann::json::object();
+        for (const auto& [t, v] : content_dim_by_type) j["content_dim"][t] = v;
+      }
+    }
+    j["projector"] = projector;
+    j["llm_dim"] = llm_dim;
     if (projector == "mlp_prefix") j["num_prefix_tokens"] = num_prefix_tokens;
     return j;
   }
-  /// Parses and validates; `source` names the file in errors. Unknown keys are a FormatError (a typo must not
-  /// silently fall back to a default).
+
+  /// Parses and validates; `source` names the file in errors. Unknown keys, and keys the kernel does not take,
+  /// are a FormatError (a typo must not silently fall back to a default).
   static TokenizerConfig from_json(const nlohmann::json& j, const std::string& source) {
     if (!j.is_object()) throw FormatError(source, "", "config must be a JSON object, got " + j.dump());
-    static const std::set<std::string> known{"kernel", "variant", "in_channels", "hidden_channels", "heads",
-                                             "num_layers", "embedding_dim", "projector", "num_prefix_tokens", "llm_dim"};
+    static const std::set<std::string> known{
+        "kernel", "variant", "in_channels", "hidden_channels", "heads", "num_layers", "embedding_dim", "node_types",
+        "edge_types", "metapaths", "keep_same_node_type", "drop_unconnected_node_types", "restart_prob", "walk_length",
+        "top_k", "seed", "content_dim", "projector", "num_prefix_tokens", "llm_dim"};
     for (auto it = j.begin(); it != j.end(); ++it)
       if (!known.count(it.key())) throw FormatError(source, it.key(), "unknown config key '" + it.key() + "'");
     TokenizerConfig c;
+    c.source = source;
+    const auto is_int = [](const nlohmann::json& v) {
+      return v.is_number_integer() && v.get<std::int64_t>() > 0 && v.get<std::int64_t>() <= (std::int64_t(1) << 24);
+    };
     auto integer = [&](const char* key) {
-      if (!j.contains(key) || !j[key].is_number_integer() || j[key].get<std::int64_t>() <= 0 ||
-          j[key].get<std::int64_t>() > (std::int64_t(1) << 24))
+      if (!j.contains(key) || !is_int(j[key]))
         throw FormatError(source, key, "must be an integer in [1, 2^24], got " + (j.contains(key) ? j[key].dump() : std::string("nothing")));
       return j[key].get<Index>();
     };
@@ -87,19 +221,58 @@ struct TokenizerConfig {
       if (!j[key].is_string()) throw FormatError(source, key, "must be a string, got " + j[key].dump());
       return j[key].get<std::string>();
     };
+    auto boolean = [&](const char* key) {
+      if (!j.contains(key)) return false;
+      if (!j[key].is_boolean()) throw FormatError(source, key, "must be true or false, got " + j[key].dump());
+      return j[key].get<bool>();
+    };
+    // An integer, or (when `per_type`) an object {node type: integer}.
+    auto integer_or_map = [&](const char* key, bool per_type, Index& one, std::map<std::string, Index>& by_type) {
+      if (per_type && j.contains(key) && j[key].is_object() && !j[key].empty()) {
+        for (auto it = j[key].begin(); it != j[key].end(); ++it) {
+          if (!is_int(it.value()))
+            throw FormatError(source, std::string(key) + "/" + it.key(), "must be an integer in [1, 2^24], got " + it.value().dump());
+          by_type[it.key()] = it.value().get<Index>();
+        }
+        return;
+      }
+      if (!j.contains(key) || !is_int(j[key]))
+        throw FormatError(source, key,
+                          std::string("must be an integer in [1, 2^24]") + (per_type ? " or an object {node type: integer}" : "") +
+                              ", got " + (j.contains(key) ? j[key].dump() : std::string("nothing")));
+      one = j[key].get<Index>();
+    };
+
     if (!j.contains("kernel")) throw FormatError(source, "kernel", "missing");
     c.kernel = string("kernel", "");
-    if (c.kernel != "meta_hgt")
-      throw ValueError(source, "kernel", "unknown kernel '" + c.kernel + "' (a Tokenizer composes: meta_hgt)");
-    c.variant = string("variant", "pretrain");
-    if (c.variant != "pretrain" && c.variant != "inference")
-      throw ValueError(source, "variant", "unknown variant '" + c.variant + "' (pretrain or inference)");
-    c.in_channels = integer("in_channels");
+    const TokenizerKernel& k = kernel_info(c.kernel, source);
+    const std::string kernel_is = "kernel " + c.kernel;
+    auto refuse = [&](const char* key, bool taken, const std::string& why) {
+      if (!taken && j.contains(key)) throw FormatError(source, key, kernel_is + " does not take '" + key + "': " + why);
+    };
+    refuse("variant", k.variant, "only meta_hgt has a variant");
+    refuse("in_channels", !k.walks, "its features are content vectors of width content_dim (any multiple of it per type)");
+    refuse("heads", k.heads, "it has no attention heads");
+    refuse("embedding_dim", k.generated, "it learns one weight set per type and reads no type embedding (generated kernels: " +
+                                             detail::tokenizer_kernel_names(false, true) + ")");
+    for (const char* key : {"node_types", "edge_types"})
+      refuse(key, !k.generated, "it generates its per-type weights from the EmbeddingTable, so any type works (static kernels: " +
+                                    detail::tokenizer_kernel_names(true, false) + ")");
+    for (const char* key : {"metapaths", "keep_same_node_type", "drop_unconnected_node_types"})
+      refuse(key, k.metapaths, "metapaths are HAN's");
+    for (const char* key : {"restart_prob", "walk_length", "top_k", "seed", "content_dim"})
+      refuse(key, k.walks, "random-walk neighbours are HetGNN's");
+
+    if (k.variant) {
+      c.variant = string("variant", "pretrain");
+      if (c.variant != "pretrain" && c.variant != "inference")
+        throw ValueError(source, "variant", "unknown variant '" + c.variant + "' (pretrain or inference)");
+    }
     c.hidden_channels = integer("hidden_channels");
-    c.heads = integer("heads");
+    if (k.heads) c.heads = integer("heads");
     c.num_layers = integer("num_layers");
     if (c.num_layers > 64) throw FormatError(source, "num_layers", "at most 64, got " + std::to_string(c.num_layers));
-    c.embedding_dim = integer("embedding_dim");
+    if (k.generated) c.embedding_dim = integer("embedding_dim");
     c.llm_dim = integer("llm_dim");
     c.projector = string("projector", "linear");
     if (c.projector == "mlp_prefix") {
@@ -110,24 +283,244 @@ struct TokenizerConfig {
     } else {
       throw ValueError(source, "projector", "unknown projector '" + c.projector + "' (linear or mlp_prefix)");
     }
-    if (c.hidden_channels % c.heads != 0)
+    if (k.heads && c.hidden_channels % c.heads != 0)
       throw ValueError(source, "heads", std::to_string(c.heads) + " heads do not divide hidden_channels " +
                                             std::to_string(c.hidden_channels));
+    if (k.walks && c.hidden_channels % 2 != 0)
+      throw ValueError(source, "hidden_channels", std::to_string(c.hidden_channels) +
+                                                      " must be even (two LSTM directions of hidden_channels/2)");
+
+    if (!k.generated) parse_metadata(j, source, c);
+    const std::set<std::string> types(c.node_types.begin(), c.node_types.end());
+    // A per-type object must name exactly the config's node types.
+    auto check_types = [&](const char* key, const std::map<std::string, Index>& by_type, bool all) {
+      for (const auto& kv : by_type)
+        if (!types.count(kv.first))
+          throw LookupError(source, std::string(key) + "/" + kv.first, "node type '" + kv.first + "' is not in node_types");
+      if (all && !by_type.empty())
+        for (const auto& t : c.node_types)
+          if (!by_type.count(t)) throw LookupError(source, key, "no value for node type '" + t + "'");
+    };
+    if (!k.walks) {
+      integer_or_map("in_channels", !k.generated, c.in_channels, c.in_channels_by_type);
+      check_types("in_channels", c.in_channels_by_type, true);
+    }
+    if (k.metapaths) parse_metapaths(j, source, c);
+    c.keep_same_node_type = boolean("keep_same_node_type");
+    c.drop_unconnected_node_types = boolean("drop_unconnected_node_types");
+    if (c.metapaths.empty())
+      for (const char* key : {"keep_same_node_type", "drop_unconnected_node_types"})
+        if (j.contains(key)) throw FormatError(source, key, "only applies with metapaths");
+    if (k.walks) {
+      if (!j.contains("restart_prob") || !j["restart_prob"].is_number() || !(j["restart_prob"].get<double>() >= 0.0) ||
+          !(j["restart_prob"].get<double>() <= 1.0))
+        throw FormatError(source, "restart_prob", "must be a number in [0, 1], got " +
+                                                      (j.contains("restart_prob") ? j["restart_prob"].dump() : std::string("nothing")));
+      c.restart_prob = j["restart_prob"].get<double>();
+      c.walk_length = integer("walk_length");
+      integer_or_map("top_k", true, c.top_k, c.top_k_by_type);
+      if (!k.generated) check_types("top_k", c.top_k_by_type, false);
+      if (!j.contains("seed") || !j["seed"].is_number_integer() || (!j["seed"].is_number_unsigned() && j["seed"].get<std::int64_t>() < 0))
+        throw FormatError(source, "seed", "must be a non-negative integer, got " + (j.contains("seed") ? j["seed"].dump() : std::string("nothing")));
+      c.seed = j["seed"].get<std::uint64_t>();
+      integer_or_map("content_dim", !k.generated, c.content_dim, c.content_dim_by_type);
+      check_types("content_dim", c.content_dim_by_type, true);
+    }
     return c;
   }
+
+ private:
+  static const TokenizerKernel& kernel_info(const std::string& name, const std::string& source) {
+    for (const auto& k : tokenizer_kernels())
+      if (name == k.name) return k;
+    throw ValueError(source, "kernel", "unknown kernel '" + name + "' (a Tokenizer composes: " + detail::tokenizer_kernel_names() + ")");
+  }
+
+  static EdgeType parse_edge_type(const nlohmann::json& v, const std::string& source, const std::string& field) {
+    if (!v.is_string()) throw FormatError(source, field, "must be an edge type 'src__relation__dst', got " + v.dump());
+    try {
+      return EdgeType::parse(v.get<std::string>(), source);
+    } catch (const FormatError&) {
+      throw FormatError(source, field, "'" + v.get<std::string>() + "' is not an edge type 'src__relation__dst'");
+    }
+  }
+
+  /// node_types and edge_types (static kernels).
+  static void parse_metadata(const nlohmann::json& j, const std::string& source, TokenizerConfig& c) {
+    const std::string kernel_needs = "kernel " + c.kernel + " needs its layer's metadata: ";
+    if (!j.contains("node_types")) throw FormatError(source, "node_types", kernel_needs + "missing (a list of node type names)");
+    if (!j.contains("edge_types"))
+      throw FormatError(source, "edge_types", kernel_needs + "missing (a list of 'src__relation__dst' keys)");
+    if (!j["node_types"].is_array() || j["node_types"].empty())
+      throw FormatError(source, "node_types", "must be a non-empty list of node type names, got " + j["node_types"].dump());
+    std::set<std::string> types;
+    for (std::size_t i = 0; i < j["node_types"].size(); ++i) {
+      const auto& v = j["node_types"][i];
+      const std::string field = "node_types[" + std::to_string(i) + "]";
+      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().find("__") != std::string::npos ||
+          v.get<std::string>().find('/') != std::string::npos)
+        throw FormatError(source, field, "must be a node type name (no '__' or '/'), got " + v.dump());
+      if (!types.insert(v.get<std::string>()).second) throw ValueError(source, field, "node type " + v.dump() + " is listed twice");
+      c.node_types.push_back(v.get<std::string>());
+    }
+    if (!j["edge_types"].is_array() || j["edge_types"].empty())
+      throw FormatError(source, "edge_types", "must be a non-empty list of 'src__relation__dst' keys, got " + j["edge_types"].dump());
+    std::set<std::string> keys;
+    for (std::size_t i = 0; i < j["edge_types"].size(); ++i) {
+      const std::string field = "edge_types[" + std::to_string(i) + "]";
+      const EdgeType e = parse_edge_type(j["edge_types"][i], source, field);
+      for (const auto& end : {e.src, e.dst})
+        if (!types.count(end))
+          throw LookupError(source, field, "edge type '" + e.key() + "' names node type '" + end + "', which is not in node_types");
+      if (!keys.insert(e.key()).second) throw ValueError(source, field, "edge type '" + e.key() + "' is listed twice");
+      c.edge_types.push_back(e);
+    }
+  }
+
+  /// metapaths (han): lists of chaining edge types; metapath j builds src__metapath_<j>__dst, which must be one
+  /// of edge_types (the layer's metadata after the transform).
+  static void parse_metapaths(const nlohmann::json& j, const std::string& source, TokenizerConfig& c) {
+    if (!j.contains("metapaths")) return;
+    const auto& mp = j["metapaths"];
+    if (!mp.is_array()) throw FormatError(source, "metapaths", "must be a list of lists of 'src__relation__dst' keys, got " + mp.dump());
+    std::set<std::string> keys;
+    for (const auto& e : c.edge_types) keys.insert(e.key());
+    for (std::size_t p = 0; p < mp.size(); ++p) {
+      const std::string field = "metapaths[" + std::to_string(p) + "]";
+      if (!mp[p].is_array() || mp[p].size() < 2)
+        throw ValueError(source, field, "a metapath is a list of at least two edge types, got " + mp[p].dump());
+      Metapath path;
+      for (std::size_t r = 0; r < mp[p].size(); ++r)
+        path.push_back(parse_edge_type(mp[p][r], source, field + "[" + std::to_string(r) + "]"));
+      for (std::size_t r = 0; r + 1 < path.size(); ++r)
+        if (path[r].dst != path[r + 1].src)
+          throw ValueError(source, field, "relations do not chain: '" + path[r].key() + "' ends at node type '" + path[r].dst +
+                                              "' but '" + path[r + 1].key() + "' starts at '" + path[r + 1].src + "'");
+      const EdgeType built{path.front().src, "metapath_" + std::to_string(p), path.back().dst};
+      if (!keys.count(built.key()))
+        throw LookupError(source, "edge_types", field + " builds edge type '" + built.key() +
+                                                    "', which is not in edge_types (list the edge types after the metapaths are added)");
+      c.metapaths.push_back(std::move(path));
+    }
+  }
 };
+
+namespace detail {
+
+/// What one layer runs on: the (prepared) graph, the type embeddings (generated kernels), the neighbours
+/// (walk kernels).
+template <class T>
+struct EncoderInput {
+  const HeteroGraph<T>* graph = nullptr;
+  const EmbeddingTable<T>* table = nullptr;
+  const HetNeighbors* neighbors = nullptr;
+};
+
+/// Input width per node type of layer `l` of a static stack: the config's for layer 0, hidden_channels after.
+inline std::map<std::string, Index> tokenizer_layer_widths(const TokenizerConfig& c, Index l, bool content) {
+  std::map<std::string, Index> out;
+  for (const auto& t : c.node_types) out[t] = l > 0 ? c.hidden_channels : content ? c.content_width(t) : c.in_width(t);
+  return out;
+}
+
+/// One kernel in a Tokenizer: build a layer (zero weights when `w` is null, else loaded from `w` under `prefix`),
+/// run it, and say which node types it gives an output. Adding a kernel: a specialisation, an alternative in
+/// Tokenizer::Layer, a line in Tokenizer::make_layer and an entry in tokenizer_kernels().
+template <class Conv>
+struct TokenizerKernelOps;
+
+template <class T>
+struct TokenizerKernelOps<MetaHGTConv<T>> {
+  static MetaHGTConv<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
+    const Index in = l == 0 ? c.in_channels : c.hidden_channels;
+    const auto variant = c.variant == "inference" ? MetaHGTConv<T>::Variant::HiGPTInference : MetaHGTConv<T>::Variant::Pretrain;
+    if (!w) return MetaHGTConv<T>(in, c.hidden_channels, c.heads, c.embedding_dim, variant);
+    return MetaHGTConv<T>::load(*w, prefix, in, c.hidden_channels, c.heads, c.embedding_dim, variant);
+  }
+  static TypeMatrices<T> forward(const MetaHGTConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
+    return conv.forward(*in.graph, x, *in.table);
+  }
+  /// Destinations of the graph's edge types.
+  static bool gives_output(const TokenizerConfig&, const HeteroGraph<T>& g, Index t) {
+    for (Index e = 0; e < g.num_edge_types(); ++e)
+      if (g.dst_type_id(e) == t) return true;
+    return false;
+  }
+};
+
+template <class T>
+struct TokenizerKernelOps<HGTConv<T>> {
+  static HGTConv<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
+    auto in = tokenizer_layer_widths(c, l, false);
+    if (!w) return HGTConv<T>(std::move(in), c.hidden_channels, c.heads, c.node_types, c.edge_types);
+    return HGTConv<T>::load(*w, prefix, std::move(in), c.hidden_channels, c.heads, c.node_types, c.edge_types);
+  }
+  static TypeMatrices<T> forward(const HGTConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
+    return conv.forward(*in.graph, x);
+  }
+  /// Destinations of the layer's edge types whose two node types are in the graph (edges or not).
+  static bool gives_output(const TokenizerConfig& c, const HeteroGraph<T>& g, Index t) {
+    for (const auto& e : c.edge_types)
+      if (e.dst == g.node_type_name(t) && g.has_node_type(e.src)) return true;
+    return false;
+  }
+};
+
+template <class T>
+struct TokenizerKernelOps<HANConv<T>> {
+  static HANConv<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
+    auto in = tokenizer_layer_widths(c, l, false);
+    if (!w) return HANConv<T>(std::move(in), c.hidden_channels, c.heads, c.edge_types);
+    return HANConv<T>::load(*w, prefix, std::move(in), c.hidden_channels, c.heads, c.edge_types);
+  }
+  static TypeMatrices<T> forward(const HANConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
+    return conv.forward(*in.graph, x);
+  }
+  static bool gives_output(const TokenizerConfig& c, const HeteroGraph<T>& g, Index t) {
+    return TokenizerKernelOps<MetaHGTConv<T>>::gives_output(c, g, t);
+  }
+};
+
+template <class T>
+struct TokenizerKernelOps<HetGNN<T>> {
+  static HetGNN<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
+    auto content = tokenizer_layer_widths(c, l, true);
+    if (!w) return HetGNN<T>(std::move(content), c.hidden_channels);
+    return HetGNN<T>::load(*w, prefix, std::move(content), c.hidden_channels);
+  }
+  static TypeMatrices<T> forward(const HetGNN<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
+    return conv.forward(*in.graph, x, *in.neighbors);
+  }
+  /// Every node type (a node with no sampled neighbour is its own content embedding).
+  static bool gives_output(const TokenizerConfig&, const HeteroGraph<T>&, Index) { return true; }
+};
+
+template <class T>
+struct TokenizerKernelOps<MetaHetGNN<T>> {
+  static MetaHetGNN<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
+    const Index content = l == 0 ? c.content_dim : c.hidden_channels;
+    if (!w) return MetaHetGNN<T>(content, c.hidden_channels, c.embedding_dim);
+    return MetaHetGNN<T>::load(*w, prefix, content, c.hidden_channels, c.embedding_dim);
+  }
+  static TypeMatrices<T> forward(const MetaHetGNN<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
+    return conv.forward(*in.graph, x, *in.neighbors, *in.table);
+  }
+  static bool gives_output(const TokenizerConfig&, const HeteroGraph<T>&, Index) { return true; }
+};
+
+}  // namespace detail
 
 template <class T = float>
 class Tokenizer {
  public:
-  using Layer = MetaHGTConv<T>;
+  /// One encoder layer: the kernel config.kernel names (every layer of a stack has the same kernel).
+  using Layer = std::variant<MetaHGTConv<T>, HGTConv<T>, HANConv<T>, HetGNN<T>, MetaHetGNN<T>>;
 
   /// Builds from a config and a weight store (names as documented above); `source` names the weights in errors.
   Tokenizer(TokenizerConfig config, const WeightStore& weights) : config_(std::move(config)) {
-    config_ = TokenizerConfig::from_json(config_.to_json(), "TokenizerConfig");  // one validation path
-    for (Index l = 0; l < config_.num_layers; ++l)
-      layers_.push_back(Layer::load(weights, layer_prefix(l), l == 0 ? config_.in_channels : config_.hidden_channels,
-                                    config_.hidden_channels, config_.heads, config_.embedding_dim, variant()));
+    // One validation path (the config's source, when it has one, stays in its errors).
+    config_ = TokenizerConfig::from_json(config_.to_json(), config_.source.empty() ? "TokenizerConfig" : config_.source);
+    for (Index l = 0; l < config_.num_layers; ++l) layers_.push_back(make_layer(config_, l, &weights));
     projector_ = empty_projector(config_);
     projector_.load(weights, projector_prefix());
     // Every tensor of the file must be one the config uses.
@@ -140,9 +533,10 @@ class Tokenizer {
                                                       ", projector " + config_.projector + ")");
   }
 
-  /// An UNTRAINED tokenizer: every weight drawn uniformly from ±1/√fan_in with Rng(seed) (LayerNorm γ = 1, β = 0).
+  /// An UNTRAINED tokenizer: every weight drawn uniformly from ±1/√fan_in with Rng(seed) (fan_in = a tensor's
+  /// last dimension; LayerNorm γ = 1, β = 0). Works for every kernel.
   static Tokenizer random(const TokenizerConfig& config, std::uint64_t seed) {
-    const TokenizerConfig c = TokenizerConfig::from_json(config.to_json(), "TokenizerConfig");
+    TokenizerConfig c = TokenizerConfig::from_json(config.to_json(), config.source.empty() ? "TokenizerConfig" : config.source);
     // Shapes come from a zero-initialised model's own state_dict, so names and shapes cannot drift. One layer
     // at a time, so at most one layer's zero copy exists beside the drawn weights (HiGPT's layer is ~3.6 GB).
     WeightStore w;
@@ -155,20 +549,20 @@ class Tokenizer {
         std::vector<T> v(static_cast<std::size_t>(n));
         const bool norm = name.find(".norm.") != std::string::npos;
         const bool gamma = norm && name.size() > 6 && name.compare(name.size() - 6, 6, "weight") == 0;
-        const double scale = 1.0 / std::sqrt(static_cast<double>(shape.size() == 2 ? shape[1] : shape[0]));
+        const double scale = 1.0 / std::sqrt(static_cast<double>(shape.size() >= 2 ? shape.back() : shape[0]));
         for (auto& x : v) x = norm ? T(gamma ? 1 : 0) : static_cast<T>((2.0 * rng.uniform() - 1.0) * scale);
         w.add(name, shape, v.data());
       }
     };
     for (Index l = 0; l < c.num_layers; ++l) {
       WeightStore shapes;
-      Layer(l == 0 ? c.in_channels : c.hidden_channels, c.hidden_channels, c.heads, c.embedding_dim).save(shapes, layer_prefix(l));
+      std::visit([&](const auto& layer) { layer.save(shapes, layer_prefix(l)); }, make_layer(c, l, nullptr));
       draw(shapes);
     }
     WeightStore shapes;
     empty_projector(c).save(shapes, c.projector == "linear" ? "graph_projector" : "projector");
     draw(shapes);
-    return Tokenizer(c, w);
+    return Tokenizer(std::move(c), w);
   }
 
   /// Loads config.json and weights.safetensors from `dir`.
@@ -207,41 +601,179 @@ class Tokenizer {
   }
 
   const TokenizerConfig& config() const { return config_; }
+  /// The encoder layers (std::get<HGTConv<T>>(layers()[i]) etc.; every alternative has out_channels()).
   const std::vector<Layer>& layers() const { return layers_; }
   const LLMProjector<T>& projector() const { return projector_; }
+  /// True when the kernel generates its weights from type embeddings (meta_hgt, meta_hetgnn): encode and
+  /// tokenize then need an EmbeddingTable.
+  bool needs_table() const { return config_.kernel_info().generated; }
 
-  /// The encoder's output per node type (after every layer), before the LLM projector.
+  /// The encoder's output per node type (after every layer), before the LLM projector. Static kernels ignore
+  /// `table`.
   TypeMatrices<T> encode(const HeteroGraph<T>& g, const EmbeddingTable<T>& table) const {
-    TypeMatrices<T> x;
-    for (Index t = 0; t < g.num_node_types(); ++t) {
-      if (g.x(t).cols() != config_.in_channels)
-        throw ShapeError("Tokenizer", "x/" + g.node_type_name(t),
-                         "feature width " + std::to_string(g.x(t).cols()) + ", the tokenizer's in_channels is " +
-                             std::to_string(config_.in_channels));
-      x[g.node_type_name(t)] = g.x(t);
-    }
-    for (const auto& layer : layers_) x = layer.forward(g, x, table);
-    return x;
+    Prepared p;
+    prepare(g, p);
+    return run_layers(p, &table);
+  }
+  /// As encode(g, table), for static kernels (hgt, han, hetgnn); a generated kernel throws ValueError.
+  TypeMatrices<T> encode(const HeteroGraph<T>& g) const {
+    require_static();
+    Prepared p;
+    prepare(g, p);
+    return run_layers(p, nullptr);
   }
 
   /// Graph tokens of `g`. Linear projector: one row per node of each type in `type_order`, spans in that
   /// order. MlpPrefix: k rows from the mean of those nodes' encodings, one span "prefix" (type_id -1,
   /// node ids -1). A type unknown to the graph, listed twice, or that the last layer produces no output for
-  /// (it receives no edge type), is a LookupError / ValueError. `original_ids` (per type) replaces the
-  /// local ids in node_ids, e.g. Subgraph::original_ids.
-  GraphTokens<T> tokenize(const HeteroGraph<T>& g, const EmbeddingTable<T>& table,
-                          const std::vector<std::string>& type_order,
+  /// (HGT / MetaHGT / HAN: it receives no edge type), is a LookupError / ValueError. `original_ids` (per type)
+  /// replaces the local ids in node_ids, e.g. Subgraph::original_ids. Static kernels ignore `table`.
+  GraphTokens<T> tokenize(const HeteroGraph<T>& g, const EmbeddingTable<T>& table, const std::vector<std::string>& type_order,
                           const std::map<std::string, std::vector<Index>>* original_ids = nullptr) const {
+    return tokenize_impl(g, &table, type_order, original_ids);
+  }
+  /// As tokenize(g, table, ...), for static kernels (hgt, han, hetgnn); a generated kernel throws ValueError.
+  GraphTokens<T> tokenize(const HeteroGraph<T>& g, const std::vector<std::string>& type_order,
+                          const std::map<std::string, std::vector<Index>>* original_ids = nullptr) const {
+    require_static();
+    return tokenize_impl(g, nullptr, type_order, original_ids);
+  }
+
+  /// Graph tokens of a sampled subgraph, node ids mapped back to the original graph.
+  GraphTokens<T> tokenize(const Subgraph<T>& s, const EmbeddingTable<T>& table, const std::vector<std::string>& type_order) const {
+    return tokenize(s.graph, table, type_order, &s.original_ids);
+  }
+  /// As tokenize(s, table, type_order), for static kernels.
+  GraphTokens<T> tokenize(const Subgraph<T>& s, const std::vector<std::string>& type_order) const {
+    return tokenize(s.graph, type_order, &s.original_ids);
+  }
+
+ private:
+  /// The graph the layers run on (g itself, or its metapath transform) and the sampled neighbours. Filled in
+  /// place by prepare() (graph may point at transformed), so neither copied nor moved.
+  struct Prepared {
+    Prepared() = default;
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+    const HeteroGraph<T>* graph = nullptr;
+    HeteroGraph<T> transformed;
+    HetNeighbors neighbors;
+  };
+
+  static std::string layer_prefix(Index l) { return "layers." + std::to_string(l) + "."; }
+  std::string projector_prefix() const { return config_.projector == "linear" ? "graph_projector" : "projector"; }
+  std::string source() const { return config_.source.empty() ? "TokenizerConfig" : config_.source; }
+  static LLMProjector<T> empty_projector(const TokenizerConfig& c) {
+    return c.projector == "linear" ? LLMProjector<T>::linear(c.hidden_channels, c.llm_dim)
+                                   : LLMProjector<T>::mlp_prefix(c.hidden_channels, c.llm_dim, c.num_prefix_tokens);
+  }
+  void save_weights(WeightStore& w) const {
+    for (std::size_t l = 0; l < layers_.size(); ++l)
+      std::visit([&](const auto& layer) { layer.save(w, layer_prefix(static_cast<Index>(l))); }, layers_[l]);
+    projector_.save(w, projector_prefix());
+  }
+
+  /// Layer l of config c's kernel: zero weights when `w` is null, else loaded from w under layers.<l>.
+  static Layer make_layer(const TokenizerConfig& c, Index l, const WeightStore* w) {
+    const std::string prefix = layer_prefix(l);
+    if (c.kernel == "meta_hgt") return detail::TokenizerKernelOps<MetaHGTConv<T>>::make(c, l, w, prefix);
+    if (c.kernel == "hgt") return detail::TokenizerKernelOps<HGTConv<T>>::make(c, l, w, prefix);
+    if (c.kernel == "han") return detail::TokenizerKernelOps<HANConv<T>>::make(c, l, w, prefix);
+    if (c.kernel == "hetgnn") return detail::TokenizerKernelOps<HetGNN<T>>::make(c, l, w, prefix);
+    if (c.kernel == "meta_hetgnn") return detail::TokenizerKernelOps<MetaHetGNN<T>>::make(c, l, w, prefix);
+    throw ValueError(c.source, "kernel", "unknown kernel '" + c.kernel + "' (a Tokenizer composes: " + detail::tokenizer_kernel_names() + ")");
+  }
+
+  void require_static() const {
+    if (needs_table())
+      throw ValueError(source(), "kernel", "kernel " + config_.kernel +
+                                               " generates its weights from type embeddings: pass an EmbeddingTable to encode / tokenize");
+  }
+
+  /// Checks g against the config, applies the metapaths (han) and samples the neighbours (hetgnn, meta_hetgnn).
+  void prepare(const HeteroGraph<T>& g, Prepared& p) const {
+    const TokenizerKernel& k = config_.kernel_info();
+    p.graph = &g;
+    if (!config_.metapaths.empty()) {
+      for (std::size_t j = 0; j < config_.metapaths.size(); ++j)
+        for (const auto& e : config_.metapaths[j])
+          if (!g.has_edge_type(e))
+            throw LookupError(source(), "metapaths[" + std::to_string(j) + "]", "edge type '" + e.key() + "' is not in the graph");
+      p.transformed = add_metapaths(g, config_.metapaths, true, config_.keep_same_node_type, config_.drop_unconnected_node_types);
+      p.graph = &p.transformed;
+    }
+    const HeteroGraph<T>& h = *p.graph;
+    if (!k.generated) {  // the graph's types must be the layer's
+      const std::set<std::string> types(config_.node_types.begin(), config_.node_types.end());
+      std::set<std::string> keys;
+      for (const auto& e : config_.edge_types) keys.insert(e.key());
+      for (const auto& t : h.node_types())
+        if (!types.count(t))
+          throw LookupError(source(), "node_types", "the graph's node type '" + t + "' is not one of the config's node_types");
+      for (const auto& e : h.edge_types())
+        if (!keys.count(e.key()))
+          throw LookupError(source(), "edge_types",
+                            "the graph's edge type '" + e.key() + "' is not one of the config's edge_types" +
+                                (config_.metapaths.empty() ? "" : " (after the metapaths are added)"));
+    }
+    for (Index t = 0; t < h.num_node_types(); ++t) {
+      const std::string& name = h.node_type_name(t);
+      const Index width = h.x(t).cols();
+      if (k.walks) {
+        const Index c = config_.content_width(name);
+        if (width < c || width % c != 0)
+          throw ShapeError("Tokenizer", "x/" + name,
+                           "feature width " + std::to_string(width) + " is not a positive multiple of the tokenizer's content_dim " +
+                               std::to_string(c) + " (" + source() + ")");
+      } else if (width != config_.in_width(name)) {
+        throw ShapeError("Tokenizer", "x/" + name,
+                         "feature width " + std::to_string(width) + ", the tokenizer's in_channels is " +
+                             std::to_string(config_.in_width(name)));
+      }
+    }
+    if (k.walks) {
+      std::map<std::string, Index> top_k;  // types the graph holds (a subgraph may lack some)
+      for (const auto& t : h.node_types())
+        if (Index kt = config_.top_k_by_type.empty() ? config_.top_k : (config_.top_k_by_type.count(t) ? config_.top_k_by_type.at(t) : 0))
+          top_k[t] = kt;
+      p.neighbors = RandomWalkWithRestart(config_.restart_prob, config_.walk_length, top_k, config_.seed).sample(h);
+    }
+  }
+
+  TypeMatrices<T> run_layers(const Prepared& p, const EmbeddingTable<T>* table) const {
+    const detail::EncoderInput<T> in{p.graph, table, &p.neighbors};
+    TypeMatrices<T> x;
+    for (Index t = 0; t < p.graph->num_node_types(); ++t) x[p.graph->node_type_name(t)] = p.graph->x(t);
+    for (const auto& layer : layers_)
+      x = std::visit([&](const auto& conv) {
+            return detail::TokenizerKernelOps<std::decay_t<decltype(conv)>>::forward(conv, in, x);
+          }, layer);
+    return x;
+  }
+
+  bool gives_output(const HeteroGraph<T>& g, Index t) const {
+    return std::visit([&](const auto& conv) {
+      return detail::TokenizerKernelOps<std::decay_t<decltype(conv)>>::gives_output(config_, g, t);
+    }, layers_.back());
+  }
+
+  GraphTokens<T> tokenize_impl(const HeteroGraph<T>& g, const EmbeddingTable<T>* table, const std::vector<std::string>& type_order,
+                               const std::map<std::string, std::vector<Index>>* original_ids) const {
     if (type_order.empty()) throw ValueError("Tokenizer", "type_order", "is empty: no node type to tokenize");
-    std::set<Index> destinations;  // the encoder's output types (MetaHGT: destinations of an edge type)
-    for (Index e = 0; e < g.num_edge_types(); ++e) destinations.insert(g.dst_type_id(e));
+    Prepared p;
+    prepare(g, p);
+    const HeteroGraph<T>& h = *p.graph;
     std::set<std::string> seen;
     for (const auto& type : type_order) {
-      if (!destinations.count(g.node_type_id(type)))  // node_type_id: LookupError naming an unknown type
+      g.node_type_id(type);  // LookupError naming an unknown type
+      if (!h.has_node_type(type))
+        throw LookupError("Tokenizer", "type_order", "node type '" + type + "' is dropped by drop_unconnected_node_types (" +
+                                                         source() + "), so the encoder gives it no output");
+      if (!gives_output(h, h.node_type_id(type)))
         throw LookupError("Tokenizer", "type_order", "node type '" + type + "' receives no edge type, so the encoder gives it no output");
       if (!seen.insert(type).second) throw ValueError("Tokenizer", "type_order", "node type '" + type + "' is listed twice");
     }
-    const TypeMatrices<T> x = encode(g, table);
+    const TypeMatrices<T> x = run_layers(p, table);
     GraphTokens<T> out;
     Index rows = 0;
     std::vector<const Matrix<T>*> blocks;
@@ -283,26 +815,6 @@ class Tokenizer {
     out.spans = {{"prefix", -1, 0, k}};
     out.node_ids.assign(static_cast<std::size_t>(k), -1);
     return out;
-  }
-
-  /// Graph tokens of a sampled subgraph, node ids mapped back to the original graph.
-  GraphTokens<T> tokenize(const Subgraph<T>& s, const EmbeddingTable<T>& table, const std::vector<std::string>& type_order) const {
-    return tokenize(s.graph, table, type_order, &s.original_ids);
-  }
-
- private:
-  static std::string layer_prefix(Index l) { return "layers." + std::to_string(l) + "."; }
-  std::string projector_prefix() const { return config_.projector == "linear" ? "graph_projector" : "projector"; }
-  typename Layer::Variant variant() const {
-    return config_.variant == "inference" ? Layer::Variant::HiGPTInference : Layer::Variant::Pretrain;
-  }
-  static LLMProjector<T> empty_projector(const TokenizerConfig& c) {
-    return c.projector == "linear" ? LLMProjector<T>::linear(c.hidden_channels, c.llm_dim)
-                                   : LLMProjector<T>::mlp_prefix(c.hidden_channels, c.llm_dim, c.num_prefix_tokens);
-  }
-  void save_weights(WeightStore& w) const {
-    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].save(w, layer_prefix(static_cast<Index>(l)));
-    projector_.save(w, projector_prefix());
   }
 
   TokenizerConfig config_;
