@@ -475,6 +475,11 @@ TEST_CASE("tokenizer kernels: graphs that do not fit the config are clear errors
                                tokenizer_weights(WeightStore::load(fixture(c.weights)), 16, pw, pb));
     HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {"movie", "keyword"}), LookupError, "'keyword' receives no edge type");
     CHECK(tok.tokenize(g, {"studio"}).size() == 2);  // destination of a zero-edge relation: an output
+    // Two layers: layer 1 would read actor and keyword, which layer 0 gives no output (only ever sources).
+    auto two = c.config;
+    two["num_layers"] = 2;
+    require_error<LookupError>([&] { Tokenizer<float>::random(TokenizerConfig::from_json(two, "hgt2.json"), 1).tokenize(g, {"movie"}); },
+                               "Tokenizer", "num_layers", "but layer 0 gives it no output");
     // The fixture file itself holds expected/* outputs: tensors the config does not use.
     WeightStore all = tokenizer_weights(WeightStore::load(fixture(c.weights)), 16, pw, pb);
     const auto v = WeightStore::load(fixture(c.weights)).view("expected/movie").to_vector<double>(true);

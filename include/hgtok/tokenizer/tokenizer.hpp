@@ -440,6 +440,8 @@ struct TokenizerKernelOps<MetaHGTConv<T>> {
   static TypeMatrices<T> forward(const MetaHGTConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
     return conv.forward(*in.graph, x, *in.table);
   }
+  /// Reads the features of every node type of the graph (true), or only of those an edge type touches (false).
+  static constexpr bool reads_every_type = false;
   /// Destinations of the graph's edge types.
   static bool gives_output(const TokenizerConfig&, const HeteroGraph<T>& g, Index t) {
     for (Index e = 0; e < g.num_edge_types(); ++e)
@@ -458,6 +460,7 @@ struct TokenizerKernelOps<HGTConv<T>> {
   static TypeMatrices<T> forward(const HGTConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
     return conv.forward(*in.graph, x);
   }
+  static constexpr bool reads_every_type = true;
   /// Destinations of the layer's edge types whose two node types are in the graph (edges or not).
   static bool gives_output(const TokenizerConfig& c, const HeteroGraph<T>& g, Index t) {
     for (const auto& e : c.edge_types)
@@ -476,6 +479,7 @@ struct TokenizerKernelOps<HANConv<T>> {
   static TypeMatrices<T> forward(const HANConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
     return conv.forward(*in.graph, x);
   }
+  static constexpr bool reads_every_type = false;
   static bool gives_output(const TokenizerConfig& c, const HeteroGraph<T>& g, Index t) {
     return TokenizerKernelOps<MetaHGTConv<T>>::gives_output(c, g, t);
   }
@@ -491,6 +495,7 @@ struct TokenizerKernelOps<HetGNN<T>> {
   static TypeMatrices<T> forward(const HetGNN<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
     return conv.forward(*in.graph, x, *in.neighbors);
   }
+  static constexpr bool reads_every_type = true;
   /// Every node type (a node with no sampled neighbour is its own content embedding).
   static bool gives_output(const TokenizerConfig&, const HeteroGraph<T>&, Index) { return true; }
 };
@@ -505,6 +510,7 @@ struct TokenizerKernelOps<MetaHetGNN<T>> {
   static TypeMatrices<T> forward(const MetaHetGNN<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
     return conv.forward(*in.graph, x, *in.neighbors, *in.table);
   }
+  static constexpr bool reads_every_type = true;
   static bool gives_output(const TokenizerConfig&, const HeteroGraph<T>&, Index) { return true; }
 };
 
@@ -744,11 +750,33 @@ class Tokenizer {
     const detail::EncoderInput<T> in{p.graph, table, &p.neighbors};
     TypeMatrices<T> x;
     for (Index t = 0; t < p.graph->num_node_types(); ++t) x[p.graph->node_type_name(t)] = p.graph->x(t);
-    for (const auto& layer : layers_)
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      if (l > 0) check_stack_input(*p.graph, x, l);
       x = std::visit([&](const auto& conv) {
             return detail::TokenizerKernelOps<std::decay_t<decltype(conv)>>::forward(conv, in, x);
-          }, layer);
+          }, layers_[l]);
+    }
     return x;
+  }
+
+  /// Layer l (≥ 1) reads layer l-1's outputs: every node type it reads must have one.
+  void check_stack_input(const HeteroGraph<T>& g, const TypeMatrices<T>& x, std::size_t l) const {
+    const bool every = std::visit([](const auto& conv) {
+      return detail::TokenizerKernelOps<std::decay_t<decltype(conv)>>::reads_every_type;
+    }, layers_[l]);
+    std::set<Index> read;
+    for (Index t = 0; t < g.num_node_types(); ++t)
+      if (every) read.insert(t);
+    for (Index e = 0; e < g.num_edge_types(); ++e) {
+      read.insert(g.src_type_id(e));
+      read.insert(g.dst_type_id(e));
+    }
+    for (Index t : read)
+      if (!x.count(g.node_type_name(t)))
+        throw LookupError("Tokenizer", "num_layers",
+                          "layer " + std::to_string(l) + " reads node type '" + g.node_type_name(t) + "', but layer " +
+                              std::to_string(l - 1) + " gives it no output (it receives no edge type); a stack of " +
+                              std::to_string(layers_.size()) + " layers needs every such type to receive one (" + source() + ")");
   }
 
   bool gives_output(const HeteroGraph<T>& g, Index t) const {
