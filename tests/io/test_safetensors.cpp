@@ -312,3 +312,51 @@ TEST_CASE("WeightStore: shape-checked typed access, add, save and reload", "[io]
   CHECK(u.view("bf16").dtype == Dtype::BF16);
   CHECK(std::memcmp(u.view("bf16").data, s.view("bf16").data, s.view("bf16").nbytes) == 0);
 }
+
+TEST_CASE("WeightStore: chunked reads of large tensors, transposed reads, shapes-only stores", "[io][weights]") {
+  // Tensors above the 8 Mi-element chunk: F16 values, and an F16 NaN in the second chunk.
+  const std::int64_t rows = 3, cols = 3000000, n = rows * cols;
+  std::vector<std::uint16_t> big(static_cast<std::size_t>(n)), nan(static_cast<std::size_t>(n), 0x3C00);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint16_t>(0x3C00 + (i * 7919) % 2048);
+  nan[8500000] = 0x7E00;
+  hgtok_test::TempDir tmp;
+  SafetensorsWriter w;
+  w.add_raw("big", Dtype::F16, {rows, cols}, big.data(), big.size() * 2);
+  w.add_raw("nan", Dtype::F16, {n}, nan.data(), nan.size() * 2);
+  w.save(tmp.file("big.safetensors"));
+  const auto file = SafetensorsFile::open(tmp.file("big.safetensors"));
+  const auto want = file.at("big").to_vector<float>();  // one piece, no page release
+  const auto s = hgtok::WeightStore::load(tmp.file("big.safetensors"));
+  const hgtok::Matrix<float> m = s.matrix<float>("big", rows, cols);
+  REQUIRE(std::memcmp(m.data(), want.data(), want.size() * sizeof(float)) == 0);
+  // The pages released after the first read fault back in unchanged.
+  const hgtok::Matrix<float> again = s.matrix<float>("big", rows, cols);
+  CHECK(std::memcmp(again.data(), want.data(), want.size() * sizeof(float)) == 0);
+  const hgtok::Matrix<float> t = s.matrix_transposed<float>("big", rows, cols);
+  REQUIRE(t.rows() == cols);
+  REQUIRE(t.cols() == rows);
+  CHECK(t == m.transpose());
+  CHECK(s.tensor<float>("big", {rows, cols}) == want);
+  HGTOK_REQUIRE_THROWS_WITH(s.matrix_transposed<float>("big", cols, rows), hgtok::ShapeError, "shape is [3, 3000000]");
+  // A conversion error names the element by its index in the tensor, not in its chunk.
+  HGTOK_REQUIRE_THROWS_WITH(s.vector<std::int64_t>("nan", n), hgtok::ValueError, "element 8500000 (");
+  HGTOK_REQUIRE_THROWS_WITH(s.vector<std::int64_t>("nan", n), hgtok::ValueError, "field 'nan'");
+
+  // add_transposed stores mᵀ; a shapes-only store records names and shapes, and refuses reads and saves.
+  hgtok::Matrix<double> a(2, 3);
+  a << 1, 2, 3, 4, 5, 6;
+  hgtok::WeightStore u;
+  u.add_transposed("at", a);
+  CHECK(u.shape("at") == hgtok::Shape{3, 2});
+  CHECK(u.matrix<double>("at", 3, 2) == a.transpose());
+  CHECK(u.matrix_transposed<double>("at", 3, 2) == a);
+  auto shapes = hgtok::WeightStore::shapes_only();
+  shapes.add("a", a);
+  shapes.add_transposed("at", a);
+  CHECK(shapes.names() == std::vector<std::string>{"a", "at"});
+  CHECK(shapes.shape("at") == hgtok::Shape{3, 2});
+  HGTOK_REQUIRE_THROWS_WITH(shapes.view("a"), hgtok::ValueError, "records shapes only");
+  HGTOK_REQUIRE_THROWS_WITH(shapes.matrix<double>("a", 2, 3), hgtok::ValueError, "records shapes only");
+  HGTOK_REQUIRE_THROWS_WITH(shapes.save(tmp.file("x.safetensors")), hgtok::ValueError, "records shapes only");
+  HGTOK_REQUIRE_THROWS_WITH(shapes.shape("b"), hgtok::LookupError, "field 'b'");
+}

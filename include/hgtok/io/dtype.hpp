@@ -103,9 +103,10 @@ inline float bfloat16_to_float(std::uint16_t h) noexcept {
 
 /// Converts n elements stored as `from` (little-endian, possibly unaligned) to T.
 /// Half types are converted only when `convert_half` is true; otherwise a ShapeError names the dtype.
+/// `first` is the index of src's first element in its tensor (errors name the element by that index).
 template <class T>
 void convert_elements(const unsigned char* src, Dtype from, std::size_t n, T* out, bool convert_half,
-                      const std::string& source, const std::string& field) {
+                      const std::string& source, const std::string& field, std::size_t first = 0) {
   auto load = [&](auto tag, std::size_t i) {
     using S = decltype(tag);
     S v;
@@ -118,7 +119,7 @@ void convert_elements(const unsigned char* src, Dtype from, std::size_t n, T* ou
       // [min, 2^digits) is exactly representable as double bounds for every integer type up to 64 bits.
       if (!(v >= static_cast<double>(std::numeric_limits<T>::min()) &&
             v < std::ldexp(1.0, std::numeric_limits<T>::digits)))
-        throw ValueError(source, field, "element " + std::to_string(i) + " (" + std::to_string(v) + ") of dtype " +
+        throw ValueError(source, field, "element " + std::to_string(first + i) + " (" + std::to_string(v) + ") of dtype " +
                                             dtype_name(from) + " does not fit the integer type");
     }
     return static_cast<T>(v);

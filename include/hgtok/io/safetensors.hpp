@@ -110,6 +110,17 @@ class MappedBytes {
   MappedBytes& operator=(const MappedBytes&) = delete;
   const unsigned char* data() const { return data_; }
   std::size_t size() const { return size_; }
+  /// Hands the pages lying wholly inside [p, p + n) back to the kernel: they leave the process's resident set
+  /// but stay in the page cache and fault back in, unchanged, on the next read (the mapping is read-only and
+  /// private, so no page was ever written). A no-op for heap buffers, whose pages would be lost.
+  void release(const unsigned char* p, std::size_t n) const {
+    if (!mapped_ || n == 0 || p < data_ || p + n > data_ + size_) return;
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    if (page == 0) return;
+    const auto begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<std::uintptr_t>(p) + n) / page * page;
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
 
  private:
   MappedBytes() = default;
@@ -179,6 +190,10 @@ class SafetensorsFile {
   /// The whole mapped file (or buffer): every TensorView::data points inside [bytes(), bytes() + byte_size()).
   const unsigned char* bytes() const { return bytes_->data(); }
   std::size_t byte_size() const { return bytes_->size(); }
+  /// Drops the resident pages of [p, p + n) of a memory-mapped file (see detail::MappedBytes::release): a
+  /// loader that has copied a tensor calls it so that the file and the copies are never resident together.
+  /// Reading those bytes again is still valid. A no-op for in-memory buffers.
+  void release(const unsigned char* p, std::size_t n) const { bytes_->release(p, n); }
 
  private:
   SafetensorsFile(std::shared_ptr<detail::MappedBytes> bytes, std::string source)

@@ -3,6 +3,7 @@
 // name and shape; a missing tensor or a wrong shape names the tensor and both shapes.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -19,7 +20,9 @@ class WeightStore {
  public:
   WeightStore() = default;
 
-  /// Loads every tensor of a safetensors file (memory-mapped; kept alive by the store).
+  /// Loads every tensor of a safetensors file (memory-mapped; kept alive by the store). tensor(), matrix() and
+  /// vector() convert in chunks and hand each chunk's file pages back to the kernel once copied, so loading a
+  /// model holds about the copies plus 32 MB resident, not the copies plus the file.
   static WeightStore load(const std::string& path) {
     WeightStore s;
     s.source_ = path;
@@ -39,36 +42,73 @@ class WeightStore {
     return out;
   }
 
+  /// A store that records the names and shapes of the tensors added to it and no data: a model's save() into
+  /// it lists the model's tensors without copying them. Reading or saving its tensors is a ValueError.
+  static WeightStore shapes_only() {
+    WeightStore s;
+    s.shapes_only_ = true;
+    return s;
+  }
+
   /// The stored tensor; throws LookupError naming it.
   const TensorView& view(const std::string& name) const {
     auto it = tensors_.find(name);
     if (it == tensors_.end()) throw LookupError(source_, name, "weight tensor is missing");
+    if (shapes_only_) throw ValueError(source_, name, "the store records shapes only: it holds no data");
     return it->second.view;
   }
-  Shape shape(const std::string& name) const { return view(name).shape; }
+  Shape shape(const std::string& name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw LookupError(source_, name, "weight tensor is missing");
+    return it->second.view.shape;
+  }
 
   /// The tensor as a vector<T>, checked against `expected` shape (converted from any float dtype).
   template <class T>
   std::vector<T> tensor(const std::string& name, const Shape& expected) const {
-    const auto& v = view(name);
-    if (v.shape != expected)
-      throw ShapeError(source_, name,
-                       "shape is " + detail::shape_str(v.shape) + ", expected " + detail::shape_str(expected));
-    return v.template to_vector<T>(true);
+    const auto& v = checked_view(name, expected);
+    std::vector<T> out(static_cast<std::size_t>(v.nbytes / dtype_size(v.dtype)));
+    read_into(v, out.data(), out.size());
+    return out;
   }
 
   /// A 2-d tensor [rows, cols] as a row-major matrix.
   template <class T>
   Matrix<T> matrix(const std::string& name, std::int64_t rows, std::int64_t cols) const {
-    auto data = tensor<T>(name, Shape{rows, cols});
-    return ConstMatrixMap<T>(data.data(), rows, cols);
+    const auto& v = checked_view(name, Shape{rows, cols});
+    Matrix<T> m(rows, cols);
+    read_into(v, m.data(), static_cast<std::size_t>(m.size()));
+    return m;
+  }
+
+  /// A 2-d tensor [rows, cols] transposed: a row-major [cols, rows] matrix, filled a chunk of rows at a time
+  /// (no full-size temporary; nn::Linear keeps Wᵀ this way).
+  template <class T>
+  Matrix<T> matrix_transposed(const std::string& name, std::int64_t rows, std::int64_t cols) const {
+    const auto& v = checked_view(name, Shape{rows, cols});
+    Matrix<T> out(cols, rows);
+    if (out.size() == 0) return out;
+    const std::size_t width = dtype_size(v.dtype);
+    const Index step = std::max<Index>(1, static_cast<Index>(kChunk) / cols);
+    Matrix<T> part;
+    for (Index r = 0; r < rows; r += step) {
+      const Index k = std::min<Index>(step, rows - r);
+      part.resize(k, cols);
+      const std::size_t first = static_cast<std::size_t>(r * cols), n = static_cast<std::size_t>(k * cols);
+      detail::convert_elements(v.data + first * width, v.dtype, n, part.data(), true, v.source, v.name, first);
+      if (file_) file_->release(v.data + first * width, n * width);
+      out.middleCols(r, k) = part.transpose();
+    }
+    return out;
   }
 
   /// A 1-d tensor [n] as a vector.
   template <class T>
   Vector<T> vector(const std::string& name, std::int64_t n) const {
-    auto data = tensor<T>(name, Shape{n});
-    return ConstVectorMap<T>(data.data(), n);
+    const auto& v = checked_view(name, Shape{n});
+    Vector<T> out(n);
+    read_into(v, out.data(), static_cast<std::size_t>(out.size()));
+    return out;
   }
 
   /// Adds (or replaces) a tensor held in memory.
@@ -81,14 +121,27 @@ class WeightStore {
     }
     detail::checked_mul(n, sizeof(T), source_, name);
     Stored s;
+    if (shapes_only_) {
+      s.view = TensorView{name, dtype_of<T>(), shape, nullptr, static_cast<std::size_t>(n * sizeof(T)), source_};
+      tensors_[name] = std::move(s);
+      return;
+    }
     s.bytes = std::make_shared<std::vector<unsigned char>>(n * sizeof(T));
-    if (n) std::memcpy(s.bytes->data(), data, s.bytes->size());
+    if (n && data) std::memcpy(s.bytes->data(), data, s.bytes->size());
     s.view = TensorView{name, dtype_of<T>(), shape, s.bytes->data(), s.bytes->size(), source_};
     tensors_[name] = std::move(s);
   }
   template <class T>
   void add(const std::string& name, const Matrix<T>& m) {
     add(name, Shape{m.rows(), m.cols()}, m.data());
+  }
+  /// Adds mᵀ, shape [m.cols(), m.rows()], written transposed straight into the store's copy (no temporary).
+  template <class T>
+  void add_transposed(const std::string& name, const Matrix<T>& m) {
+    add<T>(name, Shape{m.cols(), m.rows()}, nullptr);
+    if (shapes_only_ || m.size() == 0) return;
+    Stored& s = tensors_[name];
+    MatrixMap<T>(reinterpret_cast<T*>(s.bytes->data()), m.cols(), m.rows()) = m.transpose();
   }
   template <class T>
   void add(const std::string& name, const Vector<T>& v) {
@@ -97,12 +150,34 @@ class WeightStore {
 
   /// Writes every tensor to a safetensors file.
   void save(const std::string& path) const {
+    if (shapes_only_) throw ValueError(path, "", "the store records shapes only: it holds no data to save");
     SafetensorsWriter w;
     for (const auto& [name, s] : tensors_) w.add_raw(name, s.view.dtype, s.view.shape, s.view.data, s.view.nbytes);
     w.save(path);
   }
 
  private:
+  const TensorView& checked_view(const std::string& name, const Shape& expected) const {
+    const auto& v = view(name);
+    if (v.shape != expected)
+      throw ShapeError(source_, name,
+                       "shape is " + detail::shape_str(v.shape) + ", expected " + detail::shape_str(expected));
+    return v;
+  }
+
+  static constexpr std::size_t kChunk = std::size_t{1} << 23;  ///< elements converted (and released) at a time
+
+  /// Converts v's n elements into out, kChunk at a time, releasing each chunk's file pages once copied.
+  template <class T>
+  void read_into(const TensorView& v, T* out, std::size_t n) const {
+    const std::size_t width = dtype_size(v.dtype);
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      detail::convert_elements(v.data + i * width, v.dtype, m, out + i, true, v.source, v.name, i);
+      if (file_) file_->release(v.data + i * width, m * width);
+    }
+  }
+
   struct Stored {
     TensorView view;
     // Owned data for tensors added in memory; shared (immutable) so copies of the store stay valid.
@@ -111,6 +186,7 @@ class WeightStore {
   std::string source_ = "<memory>";
   std::shared_ptr<SafetensorsFile> file_;
   std::map<std::string, Stored> tensors_;
+  bool shapes_only_ = false;
 };
 
 }  // namespace hgtok

@@ -21,7 +21,7 @@ class Linear {
   /// Loads "<prefix>.weight" [out, in] and (when bias) "<prefix>.bias" [out].
   static Linear load(const WeightStore& w, const std::string& prefix, Index in, Index out, bool bias = true) {
     Linear l;
-    l.weight_t_ = w.matrix<T>(prefix + ".weight", out, in).transpose();
+    l.weight_t_ = w.matrix_transposed<T>(prefix + ".weight", out, in);
     l.has_bias_ = bias;
     if (bias) l.bias_ = w.vector<T>(prefix + ".bias", out);
     return l;
@@ -36,7 +36,7 @@ class Linear {
   }
   /// Writes the parameters back in state_dict() layout.
   void save(WeightStore& w, const std::string& prefix) const {
-    w.add<T>(prefix + ".weight", Matrix<T>(weight_t_.transpose()));
+    w.add_transposed<T>(prefix + ".weight", weight_t_);
     if (has_bias_) w.add<T>(prefix + ".bias", bias_);
   }
 
