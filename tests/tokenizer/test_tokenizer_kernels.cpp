@@ -1,7 +1,7 @@
-// tokenizer/tokenizer.hpp with every kernel (meta_hgt, hgt, han, hetgnn, meta_hetgnn): a one-layer Tokenizer
+// tokenizer/tokenizer.hpp with every kernel (meta_hgt, hgt, han, meta_han, hetgnn, meta_hetgnn): a one-layer Tokenizer
 // built from a kernel's parity fixture (tests/reference/make_{hgt,han,hetgnn}_fixtures.py, PyTorch / PyG
 // outputs) encodes to the fixture's expected outputs, and tokenize() equals a graph_projector applied to them;
-// HAN's metapaths applied from the config equal PyG's AddMetaPaths; random() + save/load round trip; 1 vs 2
+// HAN's and MetaHAN's metapaths applied from the config equal PyG's AddMetaPaths; random() + save/load round trip; 1 vs 2
 // threads; 2-layer stacks feed layer 1 with layer 0's outputs; bad configs and graphs are clear errors naming
 // the config and the field.
 #include <algorithm>
@@ -76,6 +76,13 @@ std::vector<Case> cases() {
                     {"edge_types", edge_keys(g.edge_types())}, {"llm_dim", kLlmDim}}});
   }
   {
+    const auto m = meta("han_meta_h4");
+    out.push_back({"meta_han", "han_meta_h4_graph", "han_meta_h4", "han_meta_h4_table",
+                   {{"kernel", "meta_han"}, {"in_channels", std::stoll(m.at("in_channels"))},
+                    {"hidden_channels", std::stoll(m.at("out_channels"))}, {"heads", std::stoll(m.at("heads"))},
+                    {"num_layers", 1}, {"embedding_dim", std::stoll(m.at("embedding_dim"))}, {"llm_dim", kLlmDim}}});
+  }
+  {
     const auto g = load_graph<double>(fixture("hetgnn_static_graph"));
     const auto m = meta("hetgnn_static");
     json c = {{"kernel", "hetgnn"}, {"hidden_channels", std::stoll(m.at("out_channels"))}, {"num_layers", 1},
@@ -121,9 +128,9 @@ WeightStore tokenizer_weights(const WeightStore& fixture_weights, Index hidden, 
 }
 
 template <class T>
-void check_case(const Case& c, double tol) {
+void check_case(const Case& c, double tol, const std::string& graph_path = "") {
   INFO("kernel " << c.name);
-  const auto g = load_graph<T>(fixture(c.graph));
+  const auto g = load_graph<T>(graph_path.empty() ? fixture(c.graph) : graph_path);
   const auto fw = WeightStore::load(fixture(c.weights));
   Matrix<double> pw;
   Vector<double> pb;
@@ -203,7 +210,7 @@ json big_config(const std::string& kernel, Index layers) {
   const bool walks = kernel == "hetgnn" || kernel == "meta_hetgnn";
   if (!walks) c["in_channels"] = 6;
   if (kernel != "hetgnn" && kernel != "meta_hetgnn") c["heads"] = 2;
-  if (kernel == "meta_hgt" || kernel == "meta_hetgnn") {
+  if (kernel == "meta_hgt" || kernel == "meta_han" || kernel == "meta_hetgnn") {
     c["embedding_dim"] = 10;
   } else {
     c["node_types"] = {"a", "b"};
@@ -231,7 +238,7 @@ const json kMetapaths = json::array({json::array({"author__writes__paper", "pape
                                      json::array({"paper__has__term", "term__in__paper"}),
                                      json::array({"venue__lists__paper", "paper__published_in__venue"})});
 
-const std::vector<std::string> kKernels{"meta_hgt", "hgt", "han", "hetgnn", "meta_hetgnn"};
+const std::vector<std::string> kKernels{"meta_hgt", "hgt", "han", "meta_han", "hetgnn", "meta_hetgnn"};
 
 /// Runs `f` and requires an E whose source, field and message are as given.
 template <class E, class F>
@@ -280,6 +287,34 @@ TEST_CASE("tokenizer kernels: han with metapaths in the config equals PyG's AddM
   double diff = 0;
   for (Index i = 0; i < paper.size(); ++i) diff = std::max(diff, std::abs(paper.data()[i] - want[static_cast<std::size_t>(i)]));
   CHECK(diff > 1e-3);
+}
+
+TEST_CASE("tokenizer kernels: meta_han with metapaths in the config equals AddMetaPaths + the MetaHAN reference", "[tokenizer][parity]") {
+  // han_meta_h4_graph is han_graph (AddMetaPaths of metapath_graph, keep_same_node_type) with features of one
+  // width; here the Tokenizer builds the metapath edge types from metapath_graph's relations, and the
+  // metapath_<j> embeddings come from the fixture's table.
+  Case c = cases()[3];
+  REQUIRE(c.name == "meta_han");
+  const auto base = load_graph<double>(fixture("metapath_graph"));
+  const auto feats = load_graph<double>(fixture(c.graph));
+  HeteroGraph<double> g;
+  for (const auto& t : base.node_types()) g.add_node_type(t, feats.x(t));
+  for (Index e = 0; e < base.num_edge_types(); ++e)
+    g.add_edge_type(base.edge_type(e), base.edge_src(e).data(), base.edge_dst(e).data(), base.num_edges(e));
+  TempDir dir;
+  save_graph(g, dir.file("graph.safetensors"));
+  c.graph = "";
+  c.config["metapaths"] = kMetapaths;
+  c.config["keep_same_node_type"] = true;
+  check_case<double>(c, 1e-10, dir.file("graph.safetensors"));
+  check_case<float>(c, 1e-5, dir.file("graph.safetensors"));
+  // A metapath whose embedding the table lacks is a LookupError naming the key.
+  c.config["metapaths"].push_back(json::array({"paper__has__term", "term__in__paper"}));
+  Matrix<double> pw;
+  Vector<double> pb;
+  const Tokenizer<double> tok(TokenizerConfig::from_json(c.config, "meta_han.json"),
+                              tokenizer_weights(WeightStore::load(fixture(c.weights)), 8, pw, pb));
+  HGTOK_REQUIRE_THROWS_WITH(tok.encode(g, EmbeddingTable<double>::load(fixture(c.table))), LookupError, "paper__metapath_4__paper");
 }
 
 TEST_CASE("tokenizer kernels: random() + save/load round trip for every kernel", "[tokenizer]") {
@@ -343,6 +378,7 @@ TEST_CASE("tokenizer kernels: a 2-layer stack feeds layer 1 with layer 0's outpu
       if (const auto* c = std::get_if<MetaHGTConv<double>>(&layer)) x = c->forward(g, x, table);
       if (const auto* c = std::get_if<HGTConv<double>>(&layer)) x = c->forward(g, x);
       if (const auto* c = std::get_if<HANConv<double>>(&layer)) x = c->forward(g, x);
+      if (const auto* c = std::get_if<MetaHANConv<double>>(&layer)) x = c->forward(g, x, table);
       if (const auto* c = std::get_if<HetGNN<double>>(&layer)) x = c->forward(g, x, nb);
       if (const auto* c = std::get_if<MetaHetGNN<double>>(&layer)) x = c->forward(g, x, nb, table);
     }
@@ -360,7 +396,7 @@ TEST_CASE("tokenizer kernels: static kernels need no table, generated kernels re
     CHECK(!tok.needs_table());
     CHECK((tok.tokenize(g, {"a"}).tokens == tok.tokenize(g, big_table<float>(), {"a"}).tokens));
   }
-  for (const std::string kernel : {"meta_hgt", "meta_hetgnn"}) {
+  for (const std::string kernel : {"meta_hgt", "meta_han", "meta_hetgnn"}) {
     const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(big_config(kernel, 1), kernel + ".json"), 1);
     CHECK(tok.needs_table());
     require_error<ValueError>([&] { tok.tokenize(g, {"a"}); }, kernel + ".json", "kernel", "pass an EmbeddingTable");
@@ -382,15 +418,15 @@ TEST_CASE("tokenizer kernels: bad configs are clear errors naming the config fil
   // Every big config parses and round-trips through to_json.
   for (const auto& kernel : kKernels) CHECK(parse(big_config(kernel, 1)).to_json() == big_config(kernel, 1));
   require_error<ValueError>([&] { parse(with(big_config("hgt", 1), "kernel", "gcn")); }, src, "kernel", "unknown kernel 'gcn'");
-  require_error<ValueError>([&] { parse(with(big_config("hgt", 1), "kernel", "meta_han")); }, src, "kernel",
-                            "meta_hgt, hgt, han, hetgnn, meta_hetgnn");
+  require_error<ValueError>([&] { parse(with(big_config("hgt", 1), "kernel", "meta_gat")); }, src, "kernel",
+                            "meta_hgt, hgt, han, meta_han, hetgnn, meta_hetgnn");
   // Static kernels need their metadata; generated kernels refuse it.
   for (const std::string kernel : {"hgt", "han", "hetgnn"}) {
     require_error<FormatError>([&] { parse(without(big_config(kernel, 1), "node_types")); }, src, "node_types", "missing");
     require_error<FormatError>([&] { parse(without(big_config(kernel, 1), "edge_types")); }, src, "edge_types", "missing");
     require_error<FormatError>([&] { parse(with(big_config(kernel, 1), "embedding_dim", 10)); }, src, "embedding_dim", "does not take");
   }
-  for (const std::string kernel : {"meta_hgt", "meta_hetgnn"}) {
+  for (const std::string kernel : {"meta_hgt", "meta_han", "meta_hetgnn"}) {
     require_error<FormatError>([&] { parse(with(big_config(kernel, 1), "node_types", {"a"})); }, src, "node_types", "does not take");
     require_error<FormatError>([&] { parse(with(big_config(kernel, 1), "edge_types", {"a__to__b"})); }, src, "edge_types",
                                "does not take");
@@ -398,6 +434,12 @@ TEST_CASE("tokenizer kernels: bad configs are clear errors naming the config fil
   }
   // Fields of other kernels.
   require_error<FormatError>([&] { parse(with(big_config("hgt", 1), "metapaths", json::array())); }, src, "metapaths", "HAN's");
+  require_error<FormatError>([&] { parse(with(big_config("meta_hgt", 1), "metapaths", json::array())); }, src, "metapaths", "HAN's");
+  // meta_han: a metapath's edge type needs no listing (its embedding comes from the table), but must chain.
+  auto meta_han = big_config("meta_han", 1);
+  CHECK(parse(with(meta_han, "metapaths", json::array({json::array({"a__to__b", "b__to__a"})}))).metapaths.size() == 1);
+  require_error<ValueError>([&] { parse(with(meta_han, "metapaths", json::array({json::array({"a__to__b", "a__to__b"})}))); }, src,
+                            "metapaths[0]", "relations do not chain");
   require_error<FormatError>([&] { parse(with(big_config("han", 1), "top_k", 3)); }, src, "top_k", "HetGNN's");
   require_error<FormatError>([&] { parse(with(big_config("hetgnn", 1), "in_channels", 6)); }, src, "in_channels", "content_dim");
   require_error<FormatError>([&] { parse(with(big_config("hetgnn", 1), "heads", 2)); }, src, "heads", "no attention heads");

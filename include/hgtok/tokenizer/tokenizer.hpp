@@ -1,12 +1,13 @@
 // Tokenizer: the whole path of ../DESIGN.md, top to bottom.
 //
 //   HeteroGraph (or a Subgraph from NeighborSampler, graph/sampler.hpp)
-//     → (han with metapaths: add_metapaths, graph/metapath.hpp, original edge types dropped)
+//     → (han, meta_han with metapaths: add_metapaths, graph/metapath.hpp, original edge types dropped)
 //     → (hetgnn, meta_hetgnn: neighbours from RandomWalkWithRestart, graph/random_walk.hpp)
 //     → encoder layers × num_layers, all of one kernel (config "kernel"):
 //         "meta_hgt"     HiGPT's MetaHGTConv, weights generated from type embeddings   conv/meta_hgt.hpp
 //         "hgt"          PyG HGTConv                                                  conv/hgt.hpp
 //         "han"          PyG HANConv                                                  conv/han.hpp
+//         "meta_han"     HAN with generated type parameters                           conv/han.hpp
 //         "hetgnn"       HetGNN (Zhang et al., KDD 2019)                              conv/hetgnn.hpp
 //         "meta_hetgnn"  HetGNN with generated type parameters                        conv/hetgnn.hpp
 //       each layer reads the previous layer's outputs
@@ -15,7 +16,7 @@
 //         "mlp_prefix": G-Retriever's projector, mean-pool → MLP → k prefix tokens
 //     → GraphTokens [T, d_llm], node types in the requested order (HiGPT's hetero_key_order)
 //
-// Generated kernels (meta_hgt, meta_hetgnn) take their type embeddings from an
+// Generated kernels (meta_hgt, meta_han, meta_hetgnn) take their type embeddings from an
 // EmbeddingTable: read one from safetensors / npy, or build it with
 // TypeDescriptions::embed(SentenceEncoder) (text/). Static kernels (hgt, han,
 // hetgnn) hold one learned weight set per node / edge type listed in the
@@ -83,6 +84,7 @@ inline const std::vector<TokenizerKernel>& tokenizer_kernels() {
       {"meta_hgt", true, true, false, false, true},
       {"hgt", false, true, false, false, false},
       {"han", false, true, false, true, false},
+      {"meta_han", true, true, false, true, false},
       {"hetgnn", false, false, true, false, false},
       {"meta_hetgnn", true, false, true, false, false},
   };
@@ -101,7 +103,7 @@ inline std::string tokenizer_kernel_names(bool only_static = false, bool only_ge
 /// Everything that shapes a tokenizer (config.json). Which fields a kernel takes: docs/tokenizer.md (a field
 /// the kernel does not take is a FormatError naming it).
 struct TokenizerConfig {
-  std::string kernel = "meta_hgt";   ///< the encoder layer: meta_hgt, hgt, han, hetgnn or meta_hetgnn
+  std::string kernel = "meta_hgt";   ///< the encoder layer: meta_hgt, hgt, han, meta_han, hetgnn or meta_hetgnn
   std::string variant = "pretrain";  ///< meta_hgt: "pretrain" (HG_grounding) or "inference" (higpt/model copy)
   Index in_channels = 0;             ///< node feature width, the same for every node type (not hetgnn, meta_hetgnn)
   /// hgt, han: one width per node type instead (PyG's in_channels dict; JSON: an object); empty: in_channels
@@ -109,12 +111,12 @@ struct TokenizerConfig {
   Index hidden_channels = 0;         ///< width of every layer's output
   Index heads = 1;                   ///< meta_hgt, hgt, han
   Index num_layers = 1;
-  Index embedding_dim = 0;           ///< meta_hgt, meta_hetgnn: type-embedding width m
+  Index embedding_dim = 0;           ///< meta_hgt, meta_han, meta_hetgnn: type-embedding width m
   std::vector<std::string> node_types;  ///< hgt, han, hetgnn: the layer's node types (PyG metadata()[0])
   std::vector<EdgeType> edge_types;     ///< hgt, han, hetgnn: the layer's edge types, in order (PyG metadata()[1])
-  std::vector<Metapath> metapaths;      ///< han: metapaths added before encoding (edge type j: src__metapath_<j>__dst)
-  bool keep_same_node_type = false;         ///< han with metapaths: AddMetaPaths' flag (drop_orig_edge_types is on)
-  bool drop_unconnected_node_types = false; ///< han with metapaths: AddMetaPaths' flag
+  std::vector<Metapath> metapaths;      ///< han, meta_han: metapaths added before encoding (edge type j: src__metapath_<j>__dst)
+  bool keep_same_node_type = false;         ///< han, meta_han with metapaths: AddMetaPaths' flag (drop_orig_edge_types is on)
+  bool drop_unconnected_node_types = false; ///< han, meta_han with metapaths: AddMetaPaths' flag
   double restart_prob = 0;  ///< hetgnn, meta_hetgnn: RandomWalkWithRestart's parameters
   Index walk_length = 0;
   Index top_k = 0;                            ///< neighbours kept per node type (the same for all)
@@ -259,7 +261,7 @@ struct TokenizerConfig {
       refuse(key, !k.generated, "it generates its per-type weights from the EmbeddingTable, so any type works (static kernels: " +
                                     detail::tokenizer_kernel_names(true, false) + ")");
     for (const char* key : {"metapaths", "keep_same_node_type", "drop_unconnected_node_types"})
-      refuse(key, k.metapaths, "metapaths are HAN's");
+      refuse(key, k.metapaths, "metapaths are HAN's (han, meta_han)");
     for (const char* key : {"restart_prob", "walk_length", "top_k", "seed", "content_dim"})
       refuse(key, k.walks, "random-walk neighbours are HetGNN's");
 
@@ -377,8 +379,9 @@ struct TokenizerConfig {
     }
   }
 
-  /// metapaths (han): lists of chaining edge types; metapath j builds src__metapath_<j>__dst, which must be one
-  /// of edge_types (the layer's metadata after the transform).
+  /// metapaths (han, meta_han): lists of chaining edge types; metapath j builds src__metapath_<j>__dst, which
+  /// for han must be one of edge_types (the layer's metadata after the transform); for meta_han its embedding
+  /// edge/src__metapath_<j>__dst comes from the EmbeddingTable at run time.
   static void parse_metapaths(const nlohmann::json& j, const std::string& source, TokenizerConfig& c) {
     if (!j.contains("metapaths")) return;
     const auto& mp = j["metapaths"];
@@ -397,7 +400,7 @@ struct TokenizerConfig {
           throw ValueError(source, field, "relations do not chain: '" + path[r].key() + "' ends at node type '" + path[r].dst +
                                               "' but '" + path[r + 1].key() + "' starts at '" + path[r + 1].src + "'");
       const EdgeType built{path.front().src, "metapath_" + std::to_string(p), path.back().dst};
-      if (!keys.count(built.key()))
+      if (!kernel_info(c.kernel, source).generated && !keys.count(built.key()))
         throw LookupError(source, "edge_types", field + " builds edge type '" + built.key() +
                                                     "', which is not in edge_types (list the edge types after the metapaths are added)");
       c.metapaths.push_back(std::move(path));
@@ -486,6 +489,22 @@ struct TokenizerKernelOps<HANConv<T>> {
 };
 
 template <class T>
+struct TokenizerKernelOps<MetaHANConv<T>> {
+  static MetaHANConv<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
+    const Index in = l == 0 ? c.in_channels : c.hidden_channels;
+    if (!w) return MetaHANConv<T>(in, c.hidden_channels, c.heads, c.embedding_dim);
+    return MetaHANConv<T>::load(*w, prefix, in, c.hidden_channels, c.heads, c.embedding_dim);
+  }
+  static TypeMatrices<T> forward(const MetaHANConv<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
+    return conv.forward(*in.graph, x, *in.table);
+  }
+  static constexpr bool reads_every_type = false;
+  static bool gives_output(const TokenizerConfig& c, const HeteroGraph<T>& g, Index t) {
+    return TokenizerKernelOps<MetaHGTConv<T>>::gives_output(c, g, t);
+  }
+};
+
+template <class T>
 struct TokenizerKernelOps<HetGNN<T>> {
   static HetGNN<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
     auto content = tokenizer_layer_widths(c, l, true);
@@ -520,7 +539,7 @@ template <class T = float>
 class Tokenizer {
  public:
   /// One encoder layer: the kernel config.kernel names (every layer of a stack has the same kernel).
-  using Layer = std::variant<MetaHGTConv<T>, HGTConv<T>, HANConv<T>, HetGNN<T>, MetaHetGNN<T>>;
+  using Layer = std::variant<MetaHGTConv<T>, HGTConv<T>, HANConv<T>, MetaHANConv<T>, HetGNN<T>, MetaHetGNN<T>>;
 
   /// Builds from a config and a weight store (names as documented above); `source` names the weights in errors.
   Tokenizer(TokenizerConfig config, const WeightStore& weights) : config_(std::move(config)) {
@@ -530,7 +549,7 @@ class Tokenizer {
     projector_ = empty_projector(config_);
     projector_.load(weights, projector_prefix());
     // Every tensor of the file must be one the config uses.
-    WeightStore used;
+    WeightStore used = WeightStore::shapes_only();  // names only: no second copy of the weights
     save_weights(used);
     for (const auto& name : weights.names())
       if (!used.contains(name))
@@ -561,11 +580,11 @@ class Tokenizer {
       }
     };
     for (Index l = 0; l < c.num_layers; ++l) {
-      WeightStore shapes;
+      WeightStore shapes = WeightStore::shapes_only();
       std::visit([&](const auto& layer) { layer.save(shapes, layer_prefix(l)); }, make_layer(c, l, nullptr));
       draw(shapes);
     }
-    WeightStore shapes;
+    WeightStore shapes = WeightStore::shapes_only();
     empty_projector(c).save(shapes, c.projector == "linear" ? "graph_projector" : "projector");
     draw(shapes);
     return Tokenizer(std::move(c), w);
@@ -610,7 +629,7 @@ class Tokenizer {
   /// The encoder layers (std::get<HGTConv<T>>(layers()[i]) etc.; every alternative has out_channels()).
   const std::vector<Layer>& layers() const { return layers_; }
   const LLMProjector<T>& projector() const { return projector_; }
-  /// True when the kernel generates its weights from type embeddings (meta_hgt, meta_hetgnn): encode and
+  /// True when the kernel generates its weights from type embeddings (meta_hgt, meta_han, meta_hetgnn): encode and
   /// tokenize then need an EmbeddingTable.
   bool needs_table() const { return config_.kernel_info().generated; }
 
@@ -685,6 +704,7 @@ class Tokenizer {
     if (c.kernel == "meta_hgt") return detail::TokenizerKernelOps<MetaHGTConv<T>>::make(c, l, w, prefix);
     if (c.kernel == "hgt") return detail::TokenizerKernelOps<HGTConv<T>>::make(c, l, w, prefix);
     if (c.kernel == "han") return detail::TokenizerKernelOps<HANConv<T>>::make(c, l, w, prefix);
+    if (c.kernel == "meta_han") return detail::TokenizerKernelOps<MetaHANConv<T>>::make(c, l, w, prefix);
     if (c.kernel == "hetgnn") return detail::TokenizerKernelOps<HetGNN<T>>::make(c, l, w, prefix);
     if (c.kernel == "meta_hetgnn") return detail::TokenizerKernelOps<MetaHetGNN<T>>::make(c, l, w, prefix);
     throw ValueError(c.source, "kernel", "unknown kernel '" + c.kernel + "' (a Tokenizer composes: " + detail::tokenizer_kernel_names() + ")");
@@ -696,7 +716,7 @@ class Tokenizer {
                                                " generates its weights from type embeddings: pass an EmbeddingTable to encode / tokenize");
   }
 
-  /// Checks g against the config, applies the metapaths (han) and samples the neighbours (hetgnn, meta_hetgnn).
+  /// Checks g against the config, applies the metapaths (han, meta_han) and samples the neighbours (hetgnn, meta_hetgnn).
   void prepare(const HeteroGraph<T>& g, Prepared& p) const {
     const TokenizerKernel& k = config_.kernel_info();
     p.graph = &g;
