@@ -6,7 +6,9 @@
 // tokenized in parallel (one target per task; a target's tokens do not depend on
 // the thread count: sampler streams are per target, kernels are thread-invariant),
 // written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
-// out_dir/index.json (also written atomically). Memory holds one shard at a time.
+// out_dir/index.json (also written atomically). Shard k is written by a background
+// thread while shard k + 1 is tokenized (shards are written and indexed in order,
+// one write in flight), so memory holds at most two shards.
 //
 // Shard file:
 //   tokens      [R, d_llm]          every target's rows, target after target
@@ -36,6 +38,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -184,6 +187,14 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   const Index d = tokenizer.config().llm_dim;
   const std::size_t types = order.size();
 
+  // The previous shard's write (file, then index entry), overlapped with the next shard's tokenizing. get()
+  // rethrows its IOError; leaving this scope by an exception waits for it (std::async's future), so shards
+  // before a failure are on disk.
+  std::future<void> pending;
+  auto finish_pending = [&] {
+    if (pending.valid()) pending.get();
+  };
+
   for (Index k = report.shards_skipped; k < num_shards; ++k) {
     if (options.max_shards >= 0 && report.shards_written >= options.max_shards) break;
     const Index first = k * options.shard_size, count = std::min(options.shard_size, n - first);
@@ -202,10 +213,12 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     for (Index i = 0; i < count; ++i)
       if (!errors[static_cast<std::size_t>(i)].empty()) {
         const Index target = targets[static_cast<std::size_t>(first + i)];
-        if (options.stop_on_error)
+        if (options.stop_on_error) {
+          finish_pending();
           throw ValueError("tokenize_batch", "targets[" + std::to_string(first + i) + "]",
                            "target " + std::to_string(target) + " failed: " + errors[static_cast<std::size_t>(i)] + " (" +
                                std::to_string(report.shards_skipped + report.shards_written) + " shards are on disk)");
+        }
         failed.push_back({{"target", target}, {"error", errors[static_cast<std::size_t>(i)]}});
         report.failed.push_back({target, errors[static_cast<std::size_t>(i)]});
       }
@@ -220,28 +233,34 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
         span_counts.push_back(r.spans.size() == types ? r.spans[t].count : (r.spans.size() == 1 && t == 0 ? r.size() : 0));
     }
     const Index rows = row_offsets.back();
-    std::vector<T> tokens(static_cast<std::size_t>(rows * d));
-    for (Index i = 0; i < count; ++i) {
+    auto tokens = std::make_shared<std::vector<T>>(static_cast<std::size_t>(rows * d));
+    detail::parallel_for(count, [&](Index i) {
       const auto& r = results[static_cast<std::size_t>(i)];
-      if (r.size() == 0) continue;  // a failed target (its default xarray is a 0-d scalar: never copy it)
+      if (r.size() == 0) return;  // a failed target (its default xarray is a 0-d scalar: never copy it)
       std::copy(r.tokens.data(), r.tokens.data() + r.size() * d,
-                tokens.begin() + static_cast<std::ptrdiff_t>(row_offsets[static_cast<std::size_t>(i)] * d));
-    }
+                tokens->begin() + static_cast<std::ptrdiff_t>(row_offsets[static_cast<std::size_t>(i)] * d));
+    });
     results.clear();
     results.shrink_to_fit();
     char name[48];  // "shard_" + up to 20 digits + ".safetensors" + NUL fits
     std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
-    SafetensorsWriter w;
-    w.add("tokens", Shape{rows, d}, tokens.data());
-    w.add("row_offsets", Shape{count + 1}, row_offsets.data());
-    w.add("targets", Shape{count}, shard_targets.data());
-    w.add("node_ids", Shape{rows}, node_ids.data());
-    w.add("span_counts", Shape{count, static_cast<Index>(types)}, span_counts.data());
-    w.set_metadata("type_order", nlohmann::json(order).dump());
-    w.save((fs::path(out_dir) / name).string());
-    index["shards"].push_back({{"file", name}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", failed}});
-    index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
-    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    finish_pending();  // one write in flight: shards land on disk and in the index in order
+    pending = std::async(std::launch::async, [&index, &order, &out_dir, &index_path, num_shards, d, count, rows, first, types,
+                                              file = std::string(name), tokens, row_offsets = std::move(row_offsets),
+                                              shard_targets = std::move(shard_targets), node_ids = std::move(node_ids),
+                                              span_counts = std::move(span_counts), failed = std::move(failed)]() {
+      SafetensorsWriter w;
+      w.add("tokens", Shape{rows, d}, tokens->data());
+      w.add("row_offsets", Shape{count + 1}, row_offsets.data());
+      w.add("targets", Shape{count}, shard_targets.data());
+      w.add("node_ids", Shape{rows}, node_ids.data());
+      w.add("span_counts", Shape{count, static_cast<Index>(types)}, span_counts.data());
+      w.set_metadata("type_order", nlohmann::json(order).dump());
+      w.save((std::filesystem::path(out_dir) / file).string());
+      index["shards"].push_back({{"file", file}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", failed}});
+      index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
+      detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    });
     ++report.shards_written;
     report.targets_done += count;
     report.rows_written += rows;
@@ -255,6 +274,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
       if (done == n) std::fprintf(stderr, "\n");
     }
   }
+  finish_pending();
   report.complete = index["complete"].get<bool>();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
