@@ -16,9 +16,9 @@
 //   BM_Tokenizer_BatchNoIO/t   the same parallel loop over targets without the shard files (tokens discarded):
 //                              what the 1 -> 2 thread scaling is without the serial writes
 // Counters: subgraphs_per_s (wall clock), cpu_util (process CPU seconds / wall seconds: ~t when t threads are
-// busy), threads_seen (distinct OpenMP threads that ran a target; NoIO only), peak_rss_MB (ru_maxrss during the
+// busy), threads_seen (distinct OpenMP threads that ran a target; NoIO only), peak_rss_MB (MiB: VmHWM during the
 // case: the kernel's RSS high-water mark is reset through /proc/self/clear_refs before it, hwm_reset = 1 when
-// that worked), load_peak_MB (ru_maxrss after building or loading the tokenizer, before any case), weights_MB
+// that worked), load_peak_MB (VmHWM after building or loading the tokenizer, before any case), weights_MB
 // (the tokenizer's weights, float32), cache_MB (generated projectors), first_call_ms (the first tokenize, which
 // generates the projectors), rows_per_subgraph.
 //
@@ -71,13 +71,20 @@ double cpu_s() {
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+/// This process's RSS high-water mark in MiB: VmHWM of /proc/self/status. Not getrusage's ru_maxrss, which
+/// also keeps the peak of the image before exec: launched by compare_tokenizer.py (fork + exec), it would report
+/// the Python parent's RSS (its 3.7 GB PyTorch model) as ours.
 double max_rss_mb() {
-  rusage u{};
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;  // "VmHWM:   123456 kB"
+  rusage u{};  // no procfs: ru_maxrss (KiB on Linux)
   getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-/// Resets the RSS high-water mark (Linux >= 4.0, "5" > /proc/self/clear_refs); ru_maxrss follows it.
+/// Resets the RSS high-water mark (Linux >= 4.0, "5" > /proc/self/clear_refs); VmHWM follows it.
 bool reset_peak_rss() {
   std::ofstream f("/proc/self/clear_refs");
   if (!f) return false;
