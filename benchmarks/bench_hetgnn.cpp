@@ -21,27 +21,15 @@
 #include "hgtok/core/threading.hpp"
 #include "hgtok/graph/random_walk.hpp"
 
+#include "bench_util.hpp"
+
 using namespace hgtok;
+using hgtok_bench::random_edges;
+using hgtok_bench::random_matrix;
 
 namespace {
 
 constexpr Index kWidth = 128, kOut = 128, kEmbedding = 64;
-
-Matrix<float> random_matrix(Index rows, Index cols, float scale, Rng& rng) {
-  Matrix<float> m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>((rng.uniform() * 2 - 1) * scale);
-  return m;
-}
-
-void random_edges(HeteroGraph<float>& g, const EdgeType& e, Index count, Rng& rng) {
-  const Index ns = g.num_nodes(e.src), nd = g.num_nodes(e.dst);
-  std::vector<Index> ei(static_cast<std::size_t>(2 * count));
-  for (Index i = 0; i < count; ++i) {
-    ei[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(ns)));
-    ei[static_cast<std::size_t>(count + i)] = static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(nd)));
-  }
-  g.add_edge_type(e, ei);
-}
 
 /// Every tensor of a zero model's state_dict redrawn uniformly from ±1/√fan_in.
 WeightStore randomized(const WeightStore& shapes, Rng& rng) {

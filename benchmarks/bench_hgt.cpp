@@ -21,29 +21,17 @@
 #include "hgtok/graph/io.hpp"
 #include "hgtok/text/embedding_table.hpp"
 
+#include "bench_util.hpp"
+
 using namespace hgtok;
+using hgtok_bench::random_edges;
+using hgtok_bench::random_matrix;
 
 namespace {
 
 std::string bench_dir() {
   const char* d = std::getenv("HGTOK_BENCH_DIR");
   return d ? std::string(d) : std::string();
-}
-
-Matrix<float> random_matrix(Index rows, Index cols, float scale, Rng& rng) {
-  Matrix<float> m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>((rng.uniform() * 2 - 1) * scale);
-  return m;
-}
-
-void random_edges(HeteroGraph<float>& g, const EdgeType& e, Index count, Rng& rng) {
-  const Index ns = g.num_nodes(e.src), nd = g.num_nodes(e.dst);
-  std::vector<Index> ei(static_cast<std::size_t>(2 * count));
-  for (Index i = 0; i < count; ++i) {
-    ei[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(ns)));
-    ei[static_cast<std::size_t>(count + i)] = static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(nd)));
-  }
-  g.add_edge_type(e, ei);
 }
 
 struct WorkloadB {
