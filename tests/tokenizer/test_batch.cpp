@@ -143,3 +143,88 @@ TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories a
   bad.target_type = "studio";
   HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("x"), bad), LookupError, "studio");
 }
+
+TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that is used", "[tokenizer][batch]") {
+  const auto& s = setup();
+  const std::vector<std::string> order{"movie", "director", "actor"};
+  std::vector<std::string> edge_keys;
+  for (const auto& e : s.graph.edge_types()) edge_keys.push_back(e.key());
+  const nlohmann::json meta{{"kernel", "meta_hgt"}, {"in_channels", 16}, {"hidden_channels", 32}, {"heads", 2},
+                            {"num_layers", 2}, {"embedding_dim", 16}, {"llm_dim", 48}, {"projector", "linear"}};
+  nlohmann::json inference = meta, hgt = meta, odd = meta;
+  inference["variant"] = "inference";
+  meta["variant"];
+  hgt.erase("embedding_dim");
+  hgt["kernel"] = "hgt";
+  hgt["node_types"] = s.graph.node_types();
+  hgt["edge_types"] = edge_keys;
+  odd["llm_dim"] = 40;  // not a multiple of 16: one by one
+  std::vector<Subgraph<float>> subs;
+  for (Index t : {4, 0, 19, 7, 3, 3, 12, 16, 8, 1, 2, 5, 6}) subs.push_back(s.sampler.sample(s.graph, "movie", t));
+  std::vector<const Subgraph<float>*> ptrs;
+  for (const auto& sub : subs) ptrs.push_back(&sub);
+
+  for (const auto& [name, config] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"meta_hgt pretrain", meta}, {"meta_hgt inference", inference}, {"hgt", hgt}, {"llm_dim 40", odd}}) {
+    INFO(name);
+    const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(config, name), 21);
+    const bool expect_union = name != "llm_dim 40" && detail::gemm_uses_kernel<float>();
+    REQUIRE(tok.tokenizes_as_union() == expect_union);
+    if (!detail::gemm_uses_kernel<float>()) WARN("no AVX2/FMA here: tokenize_many runs one by one");
+    const auto many = tok.tokenize_many(ptrs, s.table, order);
+    REQUIRE(many.size() == subs.size());
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      const auto one = tok.tokenize(subs[i], s.table, order);
+      INFO("subgraph " << i);
+      REQUIRE(many[i].tokens.shape() == one.tokens.shape());
+      REQUIRE(std::equal(one.tokens.begin(), one.tokens.end(), many[i].tokens.begin()));
+      REQUIRE(many[i].node_ids == one.node_ids);
+      REQUIRE(many[i].spans.size() == one.spans.size());
+      for (std::size_t k = 0; k < one.spans.size(); ++k) {
+        REQUIRE(many[i].spans[k].type == one.spans[k].type);
+        REQUIRE(many[i].spans[k].type_id == one.spans[k].type_id);
+        REQUIRE(many[i].spans[k].offset == one.spans[k].offset);
+        REQUIRE(many[i].spans[k].count == one.spans[k].count);
+      }
+    }
+  }
+
+  // A subgraph that cannot join the union (a feature width the tokenizer refuses) fails alone.
+  const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(meta, "meta"), 21);
+  Subgraph<float> bad = subs[2];
+  HeteroGraph<float> narrow;
+  for (const auto& t : bad.graph.node_types())
+    narrow.add_node_type(t, Matrix<float>(bad.graph.x(t).leftCols(8)));
+  for (Index e = 0; e < bad.graph.num_edge_types(); ++e)
+    narrow.add_edge_type(bad.graph.edge_type(e), bad.graph.edge_src(e).data(), bad.graph.edge_dst(e).data(),
+                         bad.graph.num_edges(e));
+  bad.graph = std::move(narrow);
+  std::vector<const Subgraph<float>*> mixed{ptrs[0], &bad, ptrs[1]};
+  std::vector<std::string> errors;
+  const auto got = tok.tokenize_many(mixed, s.table, order, &errors);
+  REQUIRE(errors.size() == 3);
+  REQUIRE(errors[0].empty());
+  REQUIRE(errors[1].find("feature width 8") != std::string::npos);
+  REQUIRE(errors[2].empty());
+  REQUIRE(got[1].size() == 0);
+  const auto want = tok.tokenize(subs[1], s.table, order);
+  REQUIRE(std::equal(want.tokens.begin(), want.tokens.end(), got[2].tokens.begin()));
+  REQUIRE_THROWS_WITH(tok.tokenize_many(mixed, s.table, order), Catch::Contains("feature width 8"));
+
+  // Batch runs with micro-batches of 1 and of 5 targets write the same bytes.
+  TempDir dir;
+  auto o = options();
+  o.micro_batch = 1;
+  tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("one"), o);
+  o.micro_batch = 5;
+  o.shard_size = 7;
+  auto o1 = options();
+  o1.micro_batch = 1;
+  o1.shard_size = 7;
+  tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("a"), o1);
+  tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("b"), o);
+  require_same_dirs(dir.file("a"), dir.file("b"));
+  o.micro_batch = 0;
+  REQUIRE_THROWS_WITH(tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("c"), o),
+                      Catch::Contains("micro_batch"));
+}

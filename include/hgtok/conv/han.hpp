@@ -152,7 +152,7 @@ T han_semantic_score(const Matrix<T>& ze, const nn::Linear<T>& k_lin, const std:
   parallel_for(blocks, [&](Index b) {
     const Index r0 = b * kBlock, rows = std::min(n, r0 + kBlock) - r0;
     Matrix<T> k(rows, width);
-    k.noalias() = ze.middleRows(r0, rows) * k_lin.weight_t();
+    detail::gemm<T>(ze.middleRows(r0, rows), k_lin.weight_t(), k);
     k.rowwise() += k_lin.bias().transpose();
     k = k.array().tanh().matrix();  // Eigen's vectorised tanh
     partial.row(b) = k.colwise().sum();

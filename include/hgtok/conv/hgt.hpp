@@ -220,14 +220,13 @@ class HGTConv {
       Matrix<T> o(a.rows(), out_);
       const bool skip = x.cols() == out_;
       const T beta = nn::sigmoid(skip_.at(name));
-      detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
-        auto ab = a.middleRows(r0, rows);
-        detail::gelu_block(ab);
-        auto ob = o.middleRows(r0, rows);
-        ob.noalias() = ab * lin.weight_t();
-        ob.rowwise() += lin.bias().transpose();
-        if (skip) ob = beta * ob + (T(1) - beta) * x.middleRows(r0, rows);
-      });
+      detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { detail::gelu_block(a.middleRows(r0, rows)); });
+      detail::blocked_linear(lin, a, o);
+      if (skip)
+        detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
+          auto ob = o.middleRows(r0, rows);
+          ob = beta * ob + (T(1) - beta) * x.middleRows(r0, rows);
+        });
       result[name] = std::move(o);
     }
     return result;

@@ -241,12 +241,11 @@ class MetaHGTConv {
       const Matrix<T>& x = *xs[static_cast<std::size_t>(d)];
       const bool skip = x.cols() == out_;
       Matrix<T> o(a.rows(), out_);
+      if (pretrain)
+        detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { detail::gelu_block(a.middleRows(r0, rows)); });
+      detail::blocked_linear(*lin, a, o);
       detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
-        auto ab = a.middleRows(r0, rows);
-        if (pretrain) detail::gelu_block(ab);
         auto ob = o.middleRows(r0, rows);
-        ob.noalias() = ab * lin->weight_t();
-        ob.rowwise() += lin->bias().transpose();
         if (skip) ob = beta * ob + (T(1) - beta) * x.middleRows(r0, rows);
         if (pretrain) ob = ob.cwiseMax(T(-100)).cwiseMin(T(100));
         norm_.apply_inplace(ob);

@@ -32,6 +32,15 @@ inline int num_threads() {
 
 namespace detail {
 
+/// Whether the caller already runs inside one of hgtok's (OpenMP) parallel regions.
+inline bool in_parallel() {
+#ifdef HGTOK_WITH_OPENMP
+  return omp_in_parallel() != 0;
+#else
+  return false;
+#endif
+}
+
 /// Calls f(i) for i in [0, n), in parallel when worthwhile. Each i must write
 /// only its own outputs. Exceptions thrown by f are rethrown (the first one).
 template <class F>

@@ -7,6 +7,7 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/io/weight_store.hpp"
+#include "hgtok/nn/gemm.hpp"
 
 namespace hgtok::nn {
 
@@ -61,7 +62,7 @@ class Linear {
   void forward_into(const Eigen::MatrixBase<Derived>& x, Out&& y) const {
     if (x.cols() != in_features())
       throw ShapeError("Linear", "input", "width " + std::to_string(x.cols()) + ", expected " + std::to_string(in_features()));
-    y.noalias() = x * weight_t_;
+    detail::gemm<T>(x, weight_t_, y);
     if (has_bias_) y.rowwise() += bias_.transpose();
   }
 

@@ -26,6 +26,7 @@
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
+#include "hgtok/nn/gemm.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/nn/activations.hpp"
 
@@ -110,7 +111,7 @@ class LSTM {
   Matrix<T> input_gates(const Eigen::MatrixBase<Derived>& x) const {
     check_input(x.cols());
     Matrix<T> g(x.rows(), gate_size());
-    g.noalias() = x * w_ih_t_;
+    detail::gemm<T>(x, w_ih_t_, g);
     g.rowwise() += bias_.transpose();
     return g;
   }

@@ -3,8 +3,11 @@
 // which writes one processed graph per instruction item).
 //
 // Targets are cut into shards of `shard_size` consecutive targets. Each shard is
-// tokenized in parallel (one target per task; a target's tokens do not depend on
-// the thread count: sampler streams are per target, kernels are thread-invariant),
+// tokenized in parallel, one micro-batch of `micro_batch` targets per task, through
+// Tokenizer::tokenize_many (which runs a micro-batch as one disjoint union where that
+// cannot change a result). A target's tokens depend neither on the thread count
+// (sampler streams are per target, kernels are thread-invariant) nor on the micro-batch
+// size (tokenize_many equals tokenize bitwise), so the latter is not fingerprinted;
 // written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
 // out_dir/index.json (also written atomically). Shard k is written by a background
 // thread while shard k + 1 is tokenized (shards are written and indexed in order,
@@ -57,6 +60,7 @@ struct BatchOptions {
   std::string target_type = "movie";    ///< node type of the targets
   std::vector<std::string> type_order;  ///< HiGPT's hetero_key_order; empty: the graph's node-type order
   Index shard_size = 256;               ///< targets per shard (> 0)
+  Index micro_batch = 16;               ///< targets per Tokenizer::tokenize_many call (> 0); no result depends on it
   bool stop_on_error = false;           ///< a failing target stops the run (finished shards stay) instead of being skipped
   int progress = -1;                    ///< progress bar on stderr: 1 on, 0 off, -1 when stderr is a terminal
   Index max_shards = -1;                ///< write at most this many new shards in this call (-1: all); resume continues
@@ -117,6 +121,8 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   const auto start = std::chrono::steady_clock::now();
   if (options.shard_size <= 0)
     throw ValueError("BatchOptions", "shard_size", "must be positive, got " + std::to_string(options.shard_size));
+  if (options.micro_batch <= 0)
+    throw ValueError("BatchOptions", "micro_batch", "must be positive, got " + std::to_string(options.micro_batch));
   graph.node_type_id(options.target_type);  // LookupError for an unknown target type
   std::vector<std::string> order = options.type_order;
   if (order.empty())
@@ -200,13 +206,31 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     const Index first = k * options.shard_size, count = std::min(options.shard_size, n - first);
     std::vector<GraphTokens<T>> results(static_cast<std::size_t>(count));
     std::vector<std::string> errors(static_cast<std::size_t>(count));
-    detail::parallel_for(count, [&](Index i) {
-      const Index target = targets[static_cast<std::size_t>(first + i)];
+    const Index micro = std::min(options.micro_batch, count);
+    detail::parallel_for((count + micro - 1) / micro, [&](Index b) {
+      const Index i0 = b * micro, i1 = std::min(count, i0 + micro);
+      std::vector<Subgraph<T>> subs(static_cast<std::size_t>(i1 - i0));
+      std::vector<const Subgraph<T>*> sampled;
+      std::vector<Index> where;
+      for (Index i = i0; i < i1; ++i) {
+        try {
+          subs[static_cast<std::size_t>(i - i0)] = sampler.sample(graph, options.target_type, targets[static_cast<std::size_t>(first + i)]);
+          sampled.push_back(&subs[static_cast<std::size_t>(i - i0)]);
+          where.push_back(i);
+        } catch (const std::exception& e) {  // no exception may leave an OpenMP region
+          errors[static_cast<std::size_t>(i)] = e.what();
+        }
+      }
       try {
-        const auto sub = sampler.sample(graph, options.target_type, target);
-        results[static_cast<std::size_t>(i)] = tokenizer.tokenize(sub, table, order);
-      } catch (const std::exception& e) {  // no exception may leave an OpenMP region
-        errors[static_cast<std::size_t>(i)] = e.what();
+        std::vector<std::string> failed_here;
+        auto tokens = tokenizer.tokenize_many(sampled, table, order, &failed_here);
+        for (std::size_t j = 0; j < where.size(); ++j) {
+          const auto i = static_cast<std::size_t>(where[j]);
+          if (failed_here[j].empty()) results[i] = std::move(tokens[j]);
+          else errors[i] = failed_here[j];
+        }
+      } catch (const std::exception& e) {  // e.g. out of memory for the whole micro-batch
+        for (Index i : where) errors[static_cast<std::size_t>(i)] = e.what();
       }
     });
     nlohmann::json failed = nlohmann::json::array();

@@ -1,0 +1,237 @@
+// Dense products y = x·W for row-major matrices (x [M, K], W [K, N], y [M, N]).
+//
+// Float on x86-64 CPUs with AVX2 and FMA (checked at run time, so builds without -march flags get it too) runs
+// hgtok's own kernel; everything else runs Eigen's product. The kernel computes every element of y with one fixed
+// sequence of operations that depends only on K: the dot product runs in blocks of kGemmDepth terms, each a chain
+// of fused multiply-adds from zero, and the blocks are added to y in order. So a row of y is bitwise the same
+// whether x holds that row alone or among thousands, for any split of the columns and any thread count. That is
+// what lets hgtok tokenize many targets in one product and still give each target the tokens it gets alone.
+//
+// Why not a BLAS: none promises results independent of the number of rows (kernels for edge rows and blocking
+// choices differ with M), and small-M products (tens of nodes against a 768×2304 projector, hgtok's common case)
+// pay for repacking the whole weight on every call. This kernel packs one kGemmDepth×16 panel of W at a time into
+// a stack buffer that stays in L1 and reuses it for every row.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "hgtok/core/tensor.hpp"
+#include "hgtok/core/threading.hpp"
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__) && \
+    !defined(HGTOK_NO_GEMM_KERNEL)
+#define HGTOK_GEMM_KERNEL 1
+#include <immintrin.h>
+#endif
+
+namespace hgtok::detail {
+
+/// Depth of one block of the dot product (the kernel's K blocking; fixed, so results depend on K only).
+constexpr Index kGemmDepth = 256;
+
+#ifdef HGTOK_GEMM_KERNEL
+/// Whether this CPU runs the AVX2 + FMA kernel (asked once).
+inline bool gemm_kernel_available() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return ok;
+}
+
+constexpr int kGemmRows = 6;   // rows of x per micro-kernel call
+constexpr int kGemmCols = 16;  // columns of W per panel (two 8-float registers)
+
+/// Stores (or adds) one row's 16 results; cols < 16 writes only the first cols.
+__attribute__((target("avx2,fma"))) inline void gemm_store_row(float* out, __m256 lo, __m256 hi, int cols,
+                                                                 bool accumulate) {
+  if (cols == kGemmCols) {
+    if (accumulate) {
+      lo = _mm256_add_ps(_mm256_loadu_ps(out), lo);
+      hi = _mm256_add_ps(_mm256_loadu_ps(out + 8), hi);
+    }
+    _mm256_storeu_ps(out, lo);
+    _mm256_storeu_ps(out + 8, hi);
+    return;
+  }
+  alignas(32) float tmp[kGemmCols];
+  _mm256_store_ps(tmp, lo);
+  _mm256_store_ps(tmp + 8, hi);
+  for (int c = 0; c < cols; ++c) out[c] = accumulate ? out[c] + tmp[c] : tmp[c];
+}
+
+/// y[0:R, 0:cols] (+)= x[0:R, 0:kc]·panel[0:kc, 0:16]. The panel is packed (16 floats per k, zero past cols).
+/// Named accumulators (not an array) keep all 2·R of them in registers.
+template <int R>
+__attribute__((target("avx2,fma"))) inline void gemm_micro(Index kc, const float* x, Index ldx, const float* panel,
+                                                             float* y, Index ldy, int cols, bool accumulate) {
+  static_assert(R >= 1 && R <= kGemmRows, "1 to 6 rows");
+  __m256 l0 = _mm256_setzero_ps(), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0, l4 = l0, h4 = l0,
+         l5 = l0, h5 = l0;
+  const float* x0 = x;
+  const float* x1 = x + ldx;
+  const float* x2 = x + 2 * ldx;
+  const float* x3 = x + 3 * ldx;
+  const float* x4 = x + 4 * ldx;
+  const float* x5 = x + 5 * ldx;
+  for (Index k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(panel + 16 * k), b1 = _mm256_load_ps(panel + 16 * k + 8);
+    __m256 a = _mm256_broadcast_ss(x0 + k);
+    l0 = _mm256_fmadd_ps(a, b0, l0);
+    h0 = _mm256_fmadd_ps(a, b1, h0);
+    if constexpr (R > 1) {
+      a = _mm256_broadcast_ss(x1 + k);
+      l1 = _mm256_fmadd_ps(a, b0, l1);
+      h1 = _mm256_fmadd_ps(a, b1, h1);
+    }
+    if constexpr (R > 2) {
+      a = _mm256_broadcast_ss(x2 + k);
+      l2 = _mm256_fmadd_ps(a, b0, l2);
+      h2 = _mm256_fmadd_ps(a, b1, h2);
+    }
+    if constexpr (R > 3) {
+      a = _mm256_broadcast_ss(x3 + k);
+      l3 = _mm256_fmadd_ps(a, b0, l3);
+      h3 = _mm256_fmadd_ps(a, b1, h3);
+    }
+    if constexpr (R > 4) {
+      a = _mm256_broadcast_ss(x4 + k);
+      l4 = _mm256_fmadd_ps(a, b0, l4);
+      h4 = _mm256_fmadd_ps(a, b1, h4);
+    }
+    if constexpr (R > 5) {
+      a = _mm256_broadcast_ss(x5 + k);
+      l5 = _mm256_fmadd_ps(a, b0, l5);
+      h5 = _mm256_fmadd_ps(a, b1, h5);
+    }
+  }
+  gemm_store_row(y, l0, h0, cols, accumulate);
+  if constexpr (R > 1) gemm_store_row(y + ldy, l1, h1, cols, accumulate);
+  if constexpr (R > 2) gemm_store_row(y + 2 * ldy, l2, h2, cols, accumulate);
+  if constexpr (R > 3) gemm_store_row(y + 3 * ldy, l3, h3, cols, accumulate);
+  if constexpr (R > 4) gemm_store_row(y + 4 * ldy, l4, h4, cols, accumulate);
+  if constexpr (R > 5) gemm_store_row(y + 5 * ldy, l5, h5, cols, accumulate);
+}
+
+/// Calls gemm_micro for rows [i, m1) in blocks of 6 and a last block of 1 to 5.
+__attribute__((target("avx2,fma"))) inline void gemm_rows(Index kc, const float* x, Index ldx, const float* panel,
+                                                            float* y, Index ldy, int cols, bool accumulate, Index rows) {
+  switch (rows) {
+    case 6: gemm_micro<6>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+    case 5: gemm_micro<5>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+    case 4: gemm_micro<4>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+    case 3: gemm_micro<3>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+    case 2: gemm_micro<2>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+    case 1: gemm_micro<1>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+    default: break;
+  }
+}
+
+constexpr Index kGemmGroup = 8;          // panels packed together: kGemmDepth × 128 floats (128 KiB) stay in L2
+constexpr Index kGemmPrefetchRows = 16;  // rows of W asked for ahead of packing
+
+/// Rows [m0, m1) × panels [p0, p1) of y = x·W, all of K. W is read row by row, 512 contiguous bytes at a time,
+/// into a group of panels; each 6-row block of x then runs against every panel of the group (x's block stays in
+/// L1, the group in L2).
+__attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index ldx, const float* w, Index ldw,
+                                                            float* y, Index ldy, Index k_total, Index n, Index m0,
+                                                            Index m1, Index p0, Index p1) {
+  alignas(64) float packed[kGemmGroup * kGemmDepth * kGemmCols];  // 128 KiB of stack
+  for (Index k0 = 0; k0 < k_total; k0 += kGemmDepth) {
+    const Index kc = std::min(kGemmDepth, k_total - k0);
+    const bool accumulate = k0 > 0;
+    for (Index g0 = p0; g0 < p1; g0 += kGemmGroup) {
+      const Index g1 = std::min(p1, g0 + kGemmGroup);
+      const Index c_begin = g0 * kGemmCols, c_end = std::min(n, g1 * kGemmCols);
+      for (Index k = 0; k < kc; ++k) {
+        const float* src = w + (k0 + k) * ldw;
+        if (k + kGemmPrefetchRows < kc)  // W is streamed from memory for small M: ask for rows ahead
+          for (Index c = c_begin; c < c_end; c += 16)
+            _mm_prefetch(reinterpret_cast<const char*>(src + kGemmPrefetchRows * ldw + c), _MM_HINT_T0);
+        for (Index p = g0; p < g1; ++p) {
+          float* dst = packed + (p - g0) * kGemmDepth * kGemmCols + 16 * k;
+          const Index c0 = p * kGemmCols;
+          if (c0 + kGemmCols <= c_end) {
+            _mm256_store_ps(dst, _mm256_loadu_ps(src + c0));
+            _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + c0 + 8));
+          } else {
+            for (Index c = 0; c < kGemmCols; ++c) dst[c] = c0 + c < c_end ? src[c0 + c] : 0.0f;
+          }
+        }
+      }
+      for (Index i = m0; i < m1; i += kGemmRows) {
+        const Index rows = std::min<Index>(kGemmRows, m1 - i);
+        for (Index p = g0; p < g1; ++p) {
+          const Index c0 = p * kGemmCols;
+          const int cols = static_cast<int>(std::min<Index>(kGemmCols, n - c0));
+          gemm_rows(kc, x + i * ldx + k0, ldx, packed + (p - g0) * kGemmDepth * kGemmCols, y + i * ldy + c0, ldy,
+                    cols, accumulate, rows);
+        }
+      }
+    }
+  }
+}
+
+/// y = x·W with the kernel: tiles of rows × panel groups run in parallel (the split changes no result).
+inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, float* y, Index ldy, Index m, Index k,
+                        Index n) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (Index i = 0; i < m; ++i) std::fill(y + i * ldy, y + i * ldy + n, 0.0f);
+    return;
+  }
+  const Index panels = (n + kGemmCols - 1) / kGemmCols;
+  const Index groups = (panels + kGemmGroup - 1) / kGemmGroup;
+  const Index threads = in_parallel() ? 1 : num_threads();
+  // Columns first (each task packs its own part of W once); rows as well when there are too few column groups.
+  const Index col_tasks = std::min(groups, threads);
+  const Index row_tasks = std::min((threads + col_tasks - 1) / col_tasks, (m + 4 * kGemmRows - 1) / (4 * kGemmRows));
+  const Index groups_per_task = (groups + col_tasks - 1) / col_tasks;
+  const Index rows_per_task = ((m + row_tasks - 1) / row_tasks + kGemmRows - 1) / kGemmRows * kGemmRows;
+  parallel_for(
+      row_tasks * col_tasks,
+      [&](std::int64_t t) {
+        const Index rt = t / col_tasks, ct = t % col_tasks;
+        const Index m0 = std::min(m, rt * rows_per_task), m1 = std::min(m, m0 + rows_per_task);
+        const Index p0 = std::min(panels, ct * groups_per_task * kGemmGroup);
+        const Index p1 = std::min(panels, p0 + groups_per_task * kGemmGroup);
+        if (m0 < m1 && p0 < p1) gemm_tile(x, ldx, w, ldw, y, ldy, k, n, m0, m1, p0, p1);
+      },
+      2);
+}
+#endif
+
+/// Whether gemm<T> runs hgtok's kernel on this CPU (rows independent of each other and of the split), rather
+/// than Eigen's product.
+template <class T>
+bool gemm_uses_kernel() {
+#ifdef HGTOK_GEMM_KERNEL
+  if constexpr (std::is_same_v<T, float>) return gemm_kernel_available();
+#endif
+  return false;
+}
+
+/// y = x·W. x [M, K] and W [K, N] row-major with unit column stride (plain matrices, maps, row or column blocks);
+/// y [M, N] likewise and not overlapping x or W.
+template <class T>
+void gemm(const Eigen::Ref<const Matrix<T>, 0, Eigen::OuterStride<>>& x,
+          const Eigen::Ref<const Matrix<T>, 0, Eigen::OuterStride<>>& w,
+          Eigen::Ref<Matrix<T>, 0, Eigen::OuterStride<>> y) {
+  eigen_assert(x.cols() == w.rows() && y.rows() == x.rows() && y.cols() == w.cols());
+#ifdef HGTOK_GEMM_KERNEL
+  if constexpr (std::is_same_v<T, float>) {
+    if (gemm_kernel_available()) {
+      gemm_kernel(x.data(), x.outerStride(), w.data(), w.outerStride(), y.data(), y.outerStride(), x.rows(), x.cols(),
+                  w.cols());
+      return;
+    }
+  }
+#endif
+  y.noalias() = x * w;
+}
+
+}  // namespace hgtok::detail
