@@ -153,7 +153,6 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
                             {"num_layers", 2}, {"embedding_dim", 16}, {"llm_dim", 48}, {"projector", "linear"}};
   nlohmann::json inference = meta, hgt = meta, odd = meta;
   inference["variant"] = "inference";
-  meta["variant"];
   hgt.erase("embedding_dim");
   hgt["kernel"] = "hgt";
   hgt["node_types"] = s.graph.node_types();
