@@ -1,12 +1,15 @@
 // safetensors reader/writer and WeightStore: every dtype, F16/BF16 conversion
 // against torch's own conversion (fixture from tests/reference/make_io_fixtures.py),
 // zero copy, round trips, and every malformed-header case the reader must refuse.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <hgtok/io/safetensors.hpp>
 #include <hgtok/io/weight_store.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "test_util.hpp"
@@ -158,6 +161,89 @@ TEST_CASE("safetensors writer: bad tensors are refused", "[io][safetensors]") {
   w.add_raw("t", Dtype::F32, {3}, x, sizeof x);
   HGTOK_REQUIRE_THROWS_WITH(w.add_raw("t", Dtype::F32, {3}, x, sizeof x), hgtok::ValueError, "field 't'");
   HGTOK_REQUIRE_THROWS_WITH(w.add_raw("big", Dtype::F64, {std::int64_t(1) << 62, 8}, x, 0), hgtok::ShapeError, "overflows");
+}
+
+namespace {
+
+/// An image and a writer holding the same tensors: the fixture's, plus a U8 tensor "pad" of `pad` bytes (to move
+/// the file's size across block boundaries), both with the same metadata. The image is filled through data<T>().
+std::pair<hgtok::SafetensorsImage, SafetensorsWriter> image_and_writer(const SafetensorsFile& f, std::size_t pad) {
+  std::vector<hgtok::SafetensorsImage::Tensor> specs;
+  SafetensorsWriter w;
+  std::vector<unsigned char> pad_bytes(pad);
+  for (std::size_t i = 0; i < pad; ++i) pad_bytes[i] = static_cast<unsigned char>(i * 7 + 3);
+  for (const auto& v : f.tensors()) {
+    specs.push_back({v.name, v.dtype, v.shape});
+    w.add_raw(v.name, v.dtype, v.shape, v.data, v.nbytes);
+  }
+  specs.push_back({"pad", Dtype::U8, {static_cast<std::int64_t>(pad)}});
+  w.add_raw("pad", Dtype::U8, {static_cast<std::int64_t>(pad)}, pad_bytes.data(), pad);
+  w.set_metadata("origin", "image");
+  hgtok::SafetensorsImage image(specs, {{"origin", "image"}});
+  for (const auto& v : f.tensors()) std::memcpy(image.raw(v.name), v.data, v.nbytes);
+  std::memcpy(image.data<std::uint8_t>("pad"), pad_bytes.data(), pad);
+  return {std::move(image), std::move(w)};
+}
+
+}  // namespace
+
+TEST_CASE("SafetensorsImage: the same bytes as SafetensorsWriter, saved whole at every block boundary", "[io][safetensors]") {
+  const auto f = SafetensorsFile::open(tests_path(kDtypes));
+  hgtok_test::TempDir tmp;
+  std::vector<std::string> dirs{tmp.path.string()};
+  if (std::filesystem::is_directory("/dev/shm")) dirs.push_back("/dev/shm");  // tmpfs (direct I/O only since Linux 6.6)
+  const std::size_t base = image_and_writer(f, 0).first.size();
+  // sizes below one block, exactly one and two blocks (no tail: nothing left for the ordinary write), and past
+  for (std::size_t target : {std::size_t(0), std::size_t(4096), std::size_t(8192), std::size_t(3 * 4096 + 1000)}) {
+    std::size_t pad = target > base ? target - base : 0;
+    auto [image, writer] = image_and_writer(f, pad);
+    while (target > base && image.size() != target && pad > 0) {  // the header grows with the digits of pad
+      --pad;
+      std::tie(image, writer) = image_and_writer(f, pad);
+    }
+    INFO("file size " << image.size());
+    if (target > base) REQUIRE(image.size() == target);
+    const auto expected = writer.to_bytes();
+    REQUIRE(image.size() == expected.size());
+    CHECK(std::memcmp(image.bytes(), expected.data(), expected.size()) == 0);
+    for (const auto& dir : dirs) {
+      INFO(dir);
+      const std::string path = (std::filesystem::path(dir) / ("hgtok_image_" + std::to_string(::getpid()) + ".safetensors")).string();
+      for (bool direct : {true, false}) {
+        INFO("direct " << direct);
+        image.save(path, direct);
+        CHECK(hgtok_test::read_bytes(path) == expected);
+        CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+        const auto g = SafetensorsFile::open(path);
+        CHECK(g.metadata().at("origin") == "image");
+        CHECK(g.at("pad").nbytes == pad);
+        image.save(path, direct);  // overwriting an existing file
+        CHECK(hgtok_test::read_bytes(path) == expected);
+        std::filesystem::remove(path);
+      }
+    }
+  }
+}
+
+TEST_CASE("SafetensorsImage: bad tensors, names, dtypes and paths are refused", "[io][safetensors][bad]") {
+  using hgtok::SafetensorsImage;
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsImage({{"t", Dtype::F32, {-1, 3}}}), hgtok::ShapeError, "field 't'");
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsImage({{"t", Dtype::F32, {-1, 3}}}), hgtok::ShapeError, "negative dimension");
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsImage({{"__metadata__", Dtype::F32, {3}}}), hgtok::ValueError, "__metadata__");
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsImage({{"t", Dtype::F32, {3}}, {"t", Dtype::I64, {2}}}), hgtok::ValueError, "field 't'");
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsImage({{"big", Dtype::F64, {std::int64_t(1) << 62, 8}}}), hgtok::ShapeError, "overflows");
+  SafetensorsImage image({{"t", Dtype::F32, {3}}, {"empty", Dtype::I64, {0}}});
+  HGTOK_REQUIRE_THROWS_WITH(image.data<double>("t"), hgtok::ShapeError, "dtype is F32, asked for F64");
+  HGTOK_REQUIRE_THROWS_WITH(image.data<float>("u"), hgtok::ValueError, "field 'u'");
+  HGTOK_REQUIRE_THROWS_WITH(image.raw("u"), hgtok::ValueError, "no such tensor");
+  // unfilled bytes are zero
+  const float* t = image.data<float>("t");
+  CHECK((t[0] == 0.0f && t[1] == 0.0f && t[2] == 0.0f));
+  CHECK(SafetensorsFile::from_bytes(std::vector<unsigned char>(image.bytes(), image.bytes() + image.size())).at("empty").nbytes == 0);
+  hgtok_test::TempDir tmp;
+  const std::string missing = tmp.file("no_such_dir/x.safetensors");
+  HGTOK_REQUIRE_THROWS_WITH(image.save(missing), hgtok::IOError, missing);
+  HGTOK_REQUIRE_THROWS_WITH(image.save(missing), hgtok::IOError, "cannot open for writing");
 }
 
 TEST_CASE("safetensors: truncated files", "[io][safetensors][bad]") {

@@ -154,7 +154,195 @@ inline void write_file_atomic(const std::string& path, const std::string& head,
   }
 }
 
+/// One tensor of a safetensors file being laid out: name, dtype, shape and byte count.
+struct SafetensorsSlot {
+  const std::string* name;
+  Dtype dtype;
+  const Shape* shape;
+  std::uint64_t nbytes;
+};
+
+/// The header of a safetensors file (8-byte little-endian length, then the JSON padded with spaces to a
+/// multiple of 8 bytes, so the data section starts 8-aligned) and the order the tensors' bytes follow it in:
+/// wider dtypes first, then by name, so every tensor starts aligned to its element size.
+inline std::vector<std::size_t> safetensors_layout(const std::vector<SafetensorsSlot>& slots,
+                                                   const std::map<std::string, std::string>& metadata, std::string& head) {
+  std::vector<std::size_t> order(slots.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto sa = dtype_size(slots[a].dtype), sb = dtype_size(slots[b].dtype);
+    return sa != sb ? sa > sb : *slots[a].name < *slots[b].name;
+  });
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::uint64_t offset = 0;
+  for (auto i : order) {
+    const auto& e = slots[i];
+    header[*e.name] = {{"dtype", dtype_name(e.dtype)}, {"shape", *e.shape}, {"data_offsets", {offset, offset + e.nbytes}}};
+    offset += e.nbytes;
+  }
+  std::string json = header.dump();
+  while ((json.size() + 8) % 8 != 0) json.push_back(' ');
+  head.resize(8);
+  std::uint64_t n = json.size();
+  for (int i = 0; i < 8; ++i) head[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  head += json;
+  return order;
+}
+
+/// Bytes a tensor of `shape` and `dtype` takes; ShapeError (naming `source` and `name`) on a negative dimension
+/// or an overflow.
+inline std::uint64_t tensor_nbytes(const Shape& shape, Dtype dtype, const std::string& source, const std::string& name) {
+  std::uint64_t numel = 1;
+  for (auto d : shape) {
+    if (d < 0) throw ShapeError(source, name, "negative dimension in shape " + shape_str(shape));
+    numel = checked_mul(numel, static_cast<std::uint64_t>(d), source, name);
+  }
+  return checked_mul(numel, dtype_size(dtype), source, name);
+}
+
 }  // namespace detail
+
+/// A safetensors file assembled in place, for outputs too large to copy: one page-aligned, zero-filled buffer
+/// holds the header and every tensor's bytes. The caller fills each tensor through data<T>(name), then save()
+/// writes the buffer as it is, with no further copy: through O_DIRECT where the file system takes it (the
+/// kernel reads the pages straight from this buffer, and gigabytes of shards do not pass through the page
+/// cache, whose copy costs more CPU time than tokenizing on a small machine), else with ordinary writes.
+/// For the same tensors and metadata the bytes equal SafetensorsWriter's.
+class SafetensorsImage {
+ public:
+  struct Tensor {
+    std::string name;
+    Dtype dtype;
+    Shape shape;
+  };
+  /// Alignment of the buffer and of direct writes (a multiple of every block size in use).
+  static constexpr std::size_t kAlign = 4096;
+
+  explicit SafetensorsImage(std::vector<Tensor> tensors, std::map<std::string, std::string> metadata = {})
+      : tensors_(std::move(tensors)) {
+    std::vector<detail::SafetensorsSlot> slots;
+    for (const auto& t : tensors_) {
+      if (t.name == "__metadata__" || index_.count(t.name))
+        throw ValueError("SafetensorsImage", t.name, "tensor name is reserved or given twice");
+      index_[t.name] = slots.size();
+      slots.push_back({&t.name, t.dtype, &t.shape, detail::tensor_nbytes(t.shape, t.dtype, "SafetensorsImage", t.name)});
+    }
+    std::string head;
+    const auto order = detail::safetensors_layout(slots, metadata, head);
+    offsets_.resize(slots.size());
+    std::uint64_t at = head.size();
+    for (auto i : order) {
+      offsets_[i] = at;
+      at += slots[i].nbytes;
+    }
+    size_ = static_cast<std::size_t>(at);
+    const std::size_t capacity = (std::max<std::size_t>(size_, 1) + kAlign - 1) / kAlign * kAlign;
+    void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      throw IOError("SafetensorsImage", "", "cannot allocate " + std::to_string(capacity) + " bytes: " + std::strerror(errno));
+    buffer_ = std::unique_ptr<unsigned char, Unmap>(static_cast<unsigned char*>(p), Unmap{capacity});
+    std::memcpy(buffer_.get(), head.data(), head.size());
+  }
+
+  /// The bytes of tensor `name`, to fill; ValueError for a name not given, ShapeError for another dtype.
+  template <class T>
+  T* data(const std::string& name) {
+    unsigned char* p = raw(name);
+    const auto& t = tensors_[index_.at(name)];
+    if (t.dtype != dtype_of<T>())
+      throw ShapeError("SafetensorsImage", name, std::string("dtype is ") + dtype_name(t.dtype) + ", asked for " + dtype_name(dtype_of<T>()));
+    return reinterpret_cast<T*>(p);
+  }
+
+  /// The raw bytes of tensor `name`, whatever its dtype; ValueError for a name not given.
+  unsigned char* raw(const std::string& name) {
+    const auto it = index_.find(name);
+    if (it == index_.end()) throw ValueError("SafetensorsImage", name, "no such tensor");
+    return buffer_.get() + offsets_[it->second];
+  }
+
+  /// The whole file.
+  const unsigned char* bytes() const { return buffer_.get(); }
+  std::size_t size() const { return size_; }
+
+  /// Writes the file atomically (temporary file, then rename). `direct` (the default) asks for direct I/O, which
+  /// the file system may refuse (then ordinary writes follow); false writes through the page cache, which is
+  /// faster when the file is read again soon.
+  void save(const std::string& path, bool direct = true) const {
+    const std::string tmp = path + ".tmp";
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    int fd = -1;
+#ifdef O_DIRECT
+    if (direct) {
+      fd = ::open(tmp.c_str(), flags | O_DIRECT, 0666);
+      if (fd < 0 && errno != EINVAL) direct = false;  // EINVAL: no direct I/O here; else let the open below report
+    }
+#else
+    direct = false;
+#endif
+    if (fd < 0) {
+      direct = false;
+      fd = ::open(tmp.c_str(), flags, 0666);
+    }
+    if (fd < 0) throw IOError(path, "", "cannot open for writing: " + std::string(std::strerror(errno)));
+    const auto fail = [&](const std::string& what) {
+      const std::string reason = what + ": " + std::strerror(errno);
+      ::close(fd);
+      std::remove(tmp.c_str());
+      throw IOError(path, "", reason);
+    };
+    const auto buffered = [&] {  // the tail past the last whole block, or a file system that refuses direct writes
+      direct = false;
+#ifdef O_DIRECT
+      const int f = ::fcntl(fd, F_GETFL);
+      if (f < 0 || ::fcntl(fd, F_SETFL, f & ~O_DIRECT) != 0) fail("cannot leave direct I/O");
+#endif
+    };
+    std::size_t done = 0;
+    while (done < size_) {
+      if (direct && size_ - done < kAlign) buffered();
+      std::size_t want = size_ - done;
+      if (direct) want = want / kAlign * kAlign;
+      const ssize_t w = ::write(fd, buffer_.get() + done, std::min<std::size_t>(want, std::size_t(1) << 30));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (direct && errno == EINVAL) {  // direct I/O opened but refused
+          buffered();
+          continue;
+        }
+        fail("write failed after " + std::to_string(done) + " of " + std::to_string(size_) + " bytes");
+      }
+      if (w == 0) {
+        errno = EIO;
+        fail("short write after " + std::to_string(done) + " of " + std::to_string(size_) + " bytes");
+      }
+      done += static_cast<std::size_t>(w);
+      if (direct && done % kAlign != 0) buffered();  // a partial block: the rest cannot be direct
+    }
+    if (::close(fd) != 0) {
+      const std::string reason = std::string("close failed: ") + std::strerror(errno);
+      std::remove(tmp.c_str());
+      throw IOError(path, "", reason);
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      const std::string reason = std::string("cannot rename temporary file: ") + std::strerror(errno);
+      std::remove(tmp.c_str());
+      throw IOError(path, "", reason);
+    }
+  }
+
+ private:
+  struct Unmap {
+    std::size_t capacity;
+    void operator()(unsigned char* p) const { ::munmap(p, capacity); }
+  };
+  std::vector<Tensor> tensors_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::vector<std::uint64_t> offsets_;
+  std::size_t size_ = 0;
+  std::unique_ptr<unsigned char, Unmap> buffer_{nullptr, Unmap{0}};
+};
 
 /// A safetensors file, memory-mapped; tensors are views into the mapping and
 /// stay valid while this object (or a copy of it) lives.
@@ -315,12 +503,7 @@ class SafetensorsWriter {
  public:
   /// Adds a tensor by copying `nbytes` raw little-endian bytes.
   void add_raw(const std::string& name, Dtype dtype, const Shape& shape, const void* bytes, std::size_t nbytes) {
-    std::uint64_t numel = 1;
-    for (auto d : shape) {
-      if (d < 0) throw ShapeError("SafetensorsWriter", name, "negative dimension in shape " + detail::shape_str(shape));
-      numel = detail::checked_mul(numel, static_cast<std::uint64_t>(d), "SafetensorsWriter", name);
-    }
-    const std::uint64_t needed = detail::checked_mul(numel, dtype_size(dtype), "SafetensorsWriter", name);
+    const std::uint64_t needed = detail::tensor_nbytes(shape, dtype, "SafetensorsWriter", name);
     if (needed != nbytes)
       throw ShapeError("SafetensorsWriter", name,
                        "shape " + detail::shape_str(shape) + " needs " + std::to_string(needed) + " bytes, got " +
@@ -382,27 +565,9 @@ class SafetensorsWriter {
   };
 
   std::vector<std::size_t> layout(std::string& head) const {
-    std::vector<std::size_t> order(entries_.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      const auto sa = dtype_size(entries_[a].dtype), sb = dtype_size(entries_[b].dtype);
-      return sa != sb ? sa > sb : entries_[a].name < entries_[b].name;
-    });
-    nlohmann::ordered_json header = nlohmann::ordered_json::object();
-    if (!metadata_.empty()) header["__metadata__"] = metadata_;
-    std::uint64_t offset = 0;
-    for (auto i : order) {
-      const auto& e = entries_[i];
-      header[e.name] = {{"dtype", dtype_name(e.dtype)}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
-      offset += e.bytes.size();
-    }
-    std::string json = header.dump();
-    while ((json.size() + 8) % 8 != 0) json.push_back(' ');
-    head.resize(8);
-    std::uint64_t n = json.size();
-    for (int i = 0; i < 8; ++i) head[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
-    head += json;
-    return order;
+    std::vector<detail::SafetensorsSlot> slots;
+    for (const auto& e : entries_) slots.push_back({&e.name, e.dtype, &e.shape, e.bytes.size()});
+    return detail::safetensors_layout(slots, metadata_, head);
   }
 
   std::vector<Entry> entries_;
