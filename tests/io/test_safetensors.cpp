@@ -225,6 +225,43 @@ TEST_CASE("SafetensorsImage: the same bytes as SafetensorsWriter, saved whole at
   }
 }
 
+TEST_CASE("SafetensorsImage: a reused buffer gives the same bytes as a fresh one", "[io][safetensors]") {
+  using hgtok::SafetensorsImage;
+  const auto fill = [](SafetensorsImage& im, std::int64_t n, bool all) {
+    float* x = im.data<float>("x");
+    for (std::int64_t i = 0; i < (all ? n : n / 2); ++i) x[i] = static_cast<float>(i) + 0.5f;
+    im.data<std::int64_t>("n")[0] = n;
+  };
+  const auto specs = [](std::int64_t n) {
+    return std::vector<SafetensorsImage::Tensor>{{"x", Dtype::F32, {n}}, {"n", Dtype::I64, {1}}};
+  };
+  SafetensorsImage storage(specs(5000), {{"k", "v"}});
+  fill(storage, 5000, true);
+  const unsigned char* first = storage.bytes();
+  // smaller: the same buffer, and the half left unfilled is zero as in a fresh image
+  SafetensorsImage reused(specs(3000), {{"k", "v"}}, std::move(storage));
+  CHECK(reused.bytes() == first);
+  fill(reused, 3000, false);
+  SafetensorsImage fresh(specs(3000), {{"k", "v"}});
+  fill(fresh, 3000, false);
+  REQUIRE(reused.size() == fresh.size());
+  CHECK(std::memcmp(reused.bytes(), fresh.bytes(), fresh.size()) == 0);
+  // the storage is left empty: no tensors, nothing to save
+  CHECK(storage.size() == 0);
+  HGTOK_REQUIRE_THROWS_WITH(storage.data<float>("x"), hgtok::ValueError, "no such tensor");
+  hgtok_test::TempDir tmp;
+  HGTOK_REQUIRE_THROWS_WITH(storage.save(tmp.file("e.safetensors")), hgtok::ValueError, "empty");
+  // larger than the storage: a new buffer, same bytes as a fresh one
+  SafetensorsImage grown(specs(9000), {}, std::move(reused));
+  fill(grown, 9000, true);
+  SafetensorsImage fresh_grown(specs(9000));
+  fill(fresh_grown, 9000, true);
+  REQUIRE(grown.size() == fresh_grown.size());
+  CHECK(std::memcmp(grown.bytes(), fresh_grown.bytes(), grown.size()) == 0);
+  grown.save(tmp.file("g.safetensors"));
+  CHECK(SafetensorsFile::open(tmp.file("g.safetensors")).at("x").as<float>()[8999] == 8999.5f);
+}
+
 TEST_CASE("SafetensorsImage: bad tensors, names, dtypes and paths are refused", "[io][safetensors][bad]") {
   using hgtok::SafetensorsImage;
   HGTOK_REQUIRE_THROWS_WITH(SafetensorsImage({{"t", Dtype::F32, {-1, 3}}}), hgtok::ShapeError, "field 't'");

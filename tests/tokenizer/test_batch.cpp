@@ -221,9 +221,22 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   o1.micro_batch = 1;
   o1.shard_size = 7;
   tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("a"), o1);
+  set_num_threads(1);  // one thread: micro-batches of 5 throughout
   tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("b"), o);
   require_same_dirs(dir.file("a"), dir.file("b"));
+  // Two threads: a shard's last micro_batch * 2 targets go in quarter-size micro-batches (here the 11 targets go
+  // in micro-batches of 3, 2 (with the bad target 25), then six of 1): the same bytes again.
+  set_num_threads(2);
+  auto o11 = options();
+  o11.micro_batch = 3;
+  o11.shard_size = 11;
+  auto o11_one = o11;
+  o11_one.micro_batch = 1;
+  tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("c"), o11);
+  set_num_threads(0);
+  tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("d"), o11_one);
+  require_same_dirs(dir.file("c"), dir.file("d"));
   o.micro_batch = 0;
-  REQUIRE_THROWS_WITH(tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("c"), o),
+  REQUIRE_THROWS_WITH(tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("e"), o),
                       Catch::Contains("micro_batch"));
 }

@@ -66,5 +66,28 @@ void parallel_for(std::int64_t n, F&& f, std::int64_t min_parallel = 2) {
   for (std::int64_t i = 0; i < n; ++i) f(i);
 }
 
+/// parallel_for for few tasks of uneven cost: each thread takes the next i when it is free. As with
+/// parallel_for, f(i) must write only its own outputs, so results do not depend on which thread ran which i.
+template <class F>
+void parallel_for_dynamic(std::int64_t n, F&& f) {
+#ifdef HGTOK_WITH_OPENMP
+  if (n >= 2 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int64_t i = 0; i < n; ++i) {
+      try {
+        f(i);
+      } catch (...) {
+#pragma omp critical(hgtok_parallel_for_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#endif
+  for (std::int64_t i = 0; i < n; ++i) f(i);
+}
+
 }  // namespace detail
 }  // namespace hgtok

@@ -220,30 +220,13 @@ class SafetensorsImage {
   static constexpr std::size_t kAlign = 4096;
 
   explicit SafetensorsImage(std::vector<Tensor> tensors, std::map<std::string, std::string> metadata = {})
-      : tensors_(std::move(tensors)) {
-    std::vector<detail::SafetensorsSlot> slots;
-    for (const auto& t : tensors_) {
-      if (t.name == "__metadata__" || index_.count(t.name))
-        throw ValueError("SafetensorsImage", t.name, "tensor name is reserved or given twice");
-      index_[t.name] = slots.size();
-      slots.push_back({&t.name, t.dtype, &t.shape, detail::tensor_nbytes(t.shape, t.dtype, "SafetensorsImage", t.name)});
-    }
-    std::string head;
-    const auto order = detail::safetensors_layout(slots, metadata, head);
-    offsets_.resize(slots.size());
-    std::uint64_t at = head.size();
-    for (auto i : order) {
-      offsets_[i] = at;
-      at += slots[i].nbytes;
-    }
-    size_ = static_cast<std::size_t>(at);
-    const std::size_t capacity = (std::max<std::size_t>(size_, 1) + kAlign - 1) / kAlign * kAlign;
-    void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-      throw IOError("SafetensorsImage", "", "cannot allocate " + std::to_string(capacity) + " bytes: " + std::strerror(errno));
-    buffer_ = std::unique_ptr<unsigned char, Unmap>(static_cast<unsigned char*>(p), Unmap{capacity});
-    std::memcpy(buffer_.get(), head.data(), head.size());
-  }
+      : SafetensorsImage(std::move(tensors), std::move(metadata), nullptr) {}
+
+  /// The same, in `storage`'s buffer when that is large enough (then zeroed here), else in a new one; `storage` is
+  /// left empty. For a writer of many files of similar size one after another (tokenize_batch's shards), so the
+  /// kernel's page faults on a fresh buffer, which cost more than filling it, are paid once.
+  SafetensorsImage(std::vector<Tensor> tensors, std::map<std::string, std::string> metadata, SafetensorsImage&& storage)
+      : SafetensorsImage(std::move(tensors), std::move(metadata), &storage) {}
 
   /// The bytes of tensor `name`, to fill; ValueError for a name not given, ShapeError for another dtype.
   template <class T>
@@ -258,7 +241,7 @@ class SafetensorsImage {
   /// The raw bytes of tensor `name`, whatever its dtype; ValueError for a name not given.
   unsigned char* raw(const std::string& name) {
     const auto it = index_.find(name);
-    if (it == index_.end()) throw ValueError("SafetensorsImage", name, "no such tensor");
+    if (it == index_.end() || !buffer_) throw ValueError("SafetensorsImage", name, "no such tensor");
     return buffer_.get() + offsets_[it->second];
   }
 
@@ -270,6 +253,7 @@ class SafetensorsImage {
   /// the file system may refuse (then ordinary writes follow); false writes through the page cache, which is
   /// faster when the file is read again soon.
   void save(const std::string& path, bool direct = true) const {
+    if (!buffer_) throw ValueError(path, "", "SafetensorsImage is empty (moved from, or given as another image's storage)");
     const std::string tmp = path + ".tmp";
     const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
     int fd = -1;
@@ -337,6 +321,44 @@ class SafetensorsImage {
     std::size_t capacity;
     void operator()(unsigned char* p) const { ::munmap(p, capacity); }
   };
+
+  SafetensorsImage(std::vector<Tensor> tensors, std::map<std::string, std::string> metadata, SafetensorsImage* storage)
+      : tensors_(std::move(tensors)) {
+    std::vector<detail::SafetensorsSlot> slots;
+    for (const auto& t : tensors_) {
+      if (t.name == "__metadata__" || index_.count(t.name))
+        throw ValueError("SafetensorsImage", t.name, "tensor name is reserved or given twice");
+      index_[t.name] = slots.size();
+      slots.push_back({&t.name, t.dtype, &t.shape, detail::tensor_nbytes(t.shape, t.dtype, "SafetensorsImage", t.name)});
+    }
+    std::string head;
+    const auto order = detail::safetensors_layout(slots, metadata, head);
+    offsets_.resize(slots.size());
+    std::uint64_t at = head.size();
+    for (auto i : order) {
+      offsets_[i] = at;
+      at += slots[i].nbytes;
+    }
+    size_ = static_cast<std::size_t>(at);
+    const std::size_t capacity = (std::max<std::size_t>(size_, 1) + kAlign - 1) / kAlign * kAlign;
+    if (storage && storage->buffer_ && storage->buffer_.get_deleter().capacity >= capacity) {
+      buffer_ = std::move(storage->buffer_);
+      std::memset(buffer_.get(), 0, size_);
+    } else {
+      if (storage) storage->buffer_.reset();  // unmapped before the new mapping: never both in memory
+      void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // zero-filled
+      if (p == MAP_FAILED)
+        throw IOError("SafetensorsImage", "", "cannot allocate " + std::to_string(capacity) + " bytes: " + std::strerror(errno));
+      buffer_ = std::unique_ptr<unsigned char, Unmap>(static_cast<unsigned char*>(p), Unmap{capacity});
+    }
+    if (storage) {  // an empty image: no tensors, and save() refuses it
+      storage->tensors_.clear();
+      storage->index_.clear();
+      storage->offsets_.clear();
+      storage->size_ = 0;
+    }
+    std::memcpy(buffer_.get(), head.data(), head.size());
+  }
   std::vector<Tensor> tensors_;
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::uint64_t> offsets_;

@@ -10,11 +10,13 @@
 // size (tokenize_many equals tokenize bitwise), so the latter is not fingerprinted;
 // written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
 // out_dir/index.json (also written atomically). Shard k is written by a background
-// thread while shard k + 1 is tokenized (shards are written and indexed in order,
-// one write in flight), so memory holds at most two shards. A shard is assembled
-// in the buffer that is written (SafetensorsImage) and written with direct I/O
-// where the file system allows: at HiGPT's size a shard is ~58 MB, and copying
-// gigabytes through the page cache would take a core's time on a small machine.
+// task while the next shards are tokenized (two writes in flight at most; shards are
+// indexed in order), so memory holds at most four shards' worth: the tokens of the
+// shard being tokenized, the buffer it is assembled in (reused from a finished
+// write, so its pages are faulted in once), and the two shards being written. That
+// buffer is the file's image (SafetensorsImage), written with direct I/O where the
+// file system allows: at HiGPT's size a shard is ~58 MB, and copying gigabytes
+// through the page cache would take a core's time on a small machine.
 //
 // Shard file:
 //   tokens      [R, d_llm]          every target's rows, target after target
@@ -44,6 +46,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -51,6 +54,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hgtok/core/error.hpp"
@@ -198,22 +202,52 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   const Index d = tokenizer.config().llm_dim;
   const std::size_t types = order.size();
 
-  // The previous shard's write (file, then index entry), overlapped with the next shard's tokenizing. get()
-  // rethrows its IOError; leaving this scope by an exception waits for it (std::async's future), so shards
-  // before a failure are on disk.
-  std::future<void> pending;
-  auto finish_pending = [&] {
-    if (pending.valid()) pending.get();
+  // Shards are written by background tasks, at most kInFlight at a time (two absorb the disk's pauses),
+  // overlapped with tokenizing the next shards. A task writes its file and hands its buffer back (the next
+  // shard is assembled in it); the shard's index entry is recorded here, in shard order, once its file is on
+  // disk. get() rethrows a task's IOError; leaving this scope by an exception waits for every task
+  // (std::async's futures), so the shards before a failure are on disk.
+  constexpr std::size_t kInFlight = 2;
+  struct Write {
+    std::future<std::unique_ptr<SafetensorsImage>> done;
+    nlohmann::json entry;
+  };
+  std::deque<Write> writes;
+  std::unique_ptr<SafetensorsImage> spare;
+  const auto finish_oldest = [&] {
+    Write w = std::move(writes.front());
+    writes.pop_front();
+    spare = w.done.get();
+    index["shards"].push_back(std::move(w.entry));
+    index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
+    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+  };
+  const auto finish_pending = [&] {
+    while (!writes.empty()) finish_oldest();
   };
 
+  // Each micro-batch copies its tokens into its own slab and frees them at once, so the allocator hands the
+  // same (resident) memory to the next micro-batch, and the slabs keep their memory from shard to shard: on
+  // two threads, faulting fresh pages in for every shard's tokens cost more than the copy.
+  std::vector<std::vector<T>> slabs;
   for (Index k = report.shards_skipped; k < num_shards; ++k) {
     if (options.max_shards >= 0 && report.shards_written >= options.max_shards) break;
     const Index first = k * options.shard_size, count = std::min(options.shard_size, n - first);
     std::vector<GraphTokens<T>> results(static_cast<std::size_t>(count));
     std::vector<std::string> errors(static_cast<std::size_t>(count));
-    const Index micro = std::min(options.micro_batch, count);
-    detail::parallel_for((count + micro - 1) / micro, [&](Index b) {
-      const Index i0 = b * micro, i1 = std::min(count, i0 + micro);
+    std::vector<Index> result_rows(static_cast<std::size_t>(count), 0);
+    // Micro-batches of consecutive targets. With several threads the shard's last micro * threads targets go in
+    // quarter-size micro-batches, so the threads finish the shard together (its tokens do not depend on the cut).
+    const Index micro = std::min(options.micro_batch, count), threads = num_threads();
+    const Index tail = threads > 1 ? std::min(count, micro * threads) : 0, small = std::max<Index>(1, micro / 4);
+    std::vector<std::pair<Index, Index>> ranges;
+    for (Index i = 0; i < count - tail; i += micro) ranges.emplace_back(i, std::min(i + micro, count - tail));
+    for (Index i = count - tail; i < count; i += small) ranges.emplace_back(i, std::min(i + small, count));
+    const Index num_micro = static_cast<Index>(ranges.size());
+    if (static_cast<Index>(slabs.size()) < num_micro) slabs.resize(static_cast<std::size_t>(num_micro));
+    detail::parallel_for_dynamic(num_micro, [&](Index b) {  // subgraphs differ in size
+      const Index i0 = ranges[static_cast<std::size_t>(b)].first, i1 = ranges[static_cast<std::size_t>(b)].second;
+      auto& slab = slabs[static_cast<std::size_t>(b)];
       std::vector<Subgraph<T>> subs(static_cast<std::size_t>(i1 - i0));
       std::vector<const Subgraph<T>*> sampled;
       std::vector<Index> where;
@@ -234,8 +268,26 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
           if (failed_here[j].empty()) results[i] = std::move(tokens[j]);
           else errors[i] = failed_here[j];
         }
+        tokens.clear();
+        Index slab_rows = 0;
+        for (Index i = i0; i < i1; ++i) slab_rows += results[static_cast<std::size_t>(i)].size();
+        slab.resize(static_cast<std::size_t>(slab_rows * d));
+        Index at = 0;
+        for (Index i = i0; i < i1; ++i) {
+          auto& r = results[static_cast<std::size_t>(i)];
+          const Index rows_i = r.size();
+          if (rows_i > 0) std::copy(r.tokens.data(), r.tokens.data() + rows_i * d, slab.data() + at * d);
+          result_rows[static_cast<std::size_t>(i)] = rows_i;
+          at += rows_i;
+          r.tokens = xt::xarray<T>();  // node_ids and spans stay for the shard's other tensors
+        }
       } catch (const std::exception& e) {  // e.g. out of memory for the whole micro-batch
-        for (Index i : where) errors[static_cast<std::size_t>(i)] = e.what();
+        slab.clear();
+        for (Index i = i0; i < i1; ++i) {
+          if (errors[static_cast<std::size_t>(i)].empty()) errors[static_cast<std::size_t>(i)] = e.what();
+          results[static_cast<std::size_t>(i)] = GraphTokens<T>();
+          result_rows[static_cast<std::size_t>(i)] = 0;
+        }
       }
     });
     nlohmann::json failed = nlohmann::json::array();
@@ -253,14 +305,16 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
       }
     // Assemble the shard in the buffer that is written (SafetensorsImage: no copy after this one).
     Index rows = 0;
-    for (const auto& r : results) rows += r.size();
-    auto image = std::make_shared<SafetensorsImage>(
-        std::vector<SafetensorsImage::Tensor>{{"tokens", dtype_of<T>(), Shape{rows, d}},
-                                              {"row_offsets", dtype_of<Index>(), Shape{count + 1}},
-                                              {"targets", dtype_of<Index>(), Shape{count}},
-                                              {"node_ids", dtype_of<Index>(), Shape{rows}},
-                                              {"span_counts", dtype_of<Index>(), Shape{count, static_cast<Index>(types)}}},
-        std::map<std::string, std::string>{{"type_order", nlohmann::json(order).dump()}});
+    for (Index r : result_rows) rows += r;
+    std::vector<SafetensorsImage::Tensor> tensors{{"tokens", dtype_of<T>(), Shape{rows, d}},
+                                                  {"row_offsets", dtype_of<Index>(), Shape{count + 1}},
+                                                  {"targets", dtype_of<Index>(), Shape{count}},
+                                                  {"node_ids", dtype_of<Index>(), Shape{rows}},
+                                                  {"span_counts", dtype_of<Index>(), Shape{count, static_cast<Index>(types)}}};
+    std::map<std::string, std::string> metadata{{"type_order", nlohmann::json(order).dump()}};
+    auto image = spare ? std::make_unique<SafetensorsImage>(std::move(tensors), std::move(metadata), std::move(*spare))
+                       : std::make_unique<SafetensorsImage>(std::move(tensors), std::move(metadata));
+    spare.reset();
     Index* row_offsets = image->data<Index>("row_offsets");
     Index* shard_targets = image->data<Index>("targets");
     Index* node_ids = image->data<Index>("node_ids");
@@ -270,31 +324,37 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     for (Index i = 0; i < count; ++i) {
       const auto& r = results[static_cast<std::size_t>(i)];
       shard_targets[i] = targets[static_cast<std::size_t>(first + i)];
-      row_offsets[i + 1] = row_offsets[i] + r.size();
-      if (static_cast<Index>(r.node_ids.size()) != r.size())  // tokenize's invariant; guards the copy below
-        throw ShapeError("tokenize_batch", "node_ids", std::to_string(r.node_ids.size()) + " ids for " + std::to_string(r.size()) + " rows");
+      const Index rows_i = result_rows[static_cast<std::size_t>(i)];
+      row_offsets[i + 1] = row_offsets[i] + rows_i;
+      if (static_cast<Index>(r.node_ids.size()) != rows_i)  // tokenize's invariant; guards the copy below
+        throw ShapeError("tokenize_batch", "node_ids", std::to_string(r.node_ids.size()) + " ids for " + std::to_string(rows_i) + " rows");
       std::copy(r.node_ids.begin(), r.node_ids.end(), node_ids + row_offsets[i]);
       for (std::size_t t = 0; t < types; ++t)
         span_counts[static_cast<std::size_t>(i) * types + t] =
-            r.spans.size() == types ? r.spans[t].count : (r.spans.size() == 1 && t == 0 ? r.size() : 0);
+            r.spans.size() == types ? r.spans[t].count : (r.spans.size() == 1 && t == 0 ? rows_i : 0);
     }
-    detail::parallel_for(count, [&](Index i) {
-      const auto& r = results[static_cast<std::size_t>(i)];
-      if (r.size() == 0) return;  // a failed target (its default xarray is a 0-d scalar: never copy it)
-      std::copy(r.tokens.data(), r.tokens.data() + r.size() * d, tokens + row_offsets[i] * d);
+    for (Index b = 0; b < num_micro; ++b) {  // a micro-batch's targets are consecutive: its slab is one range
+      const Index i0 = ranges[static_cast<std::size_t>(b)].first, i1 = ranges[static_cast<std::size_t>(b)].second;
+      if (slabs[static_cast<std::size_t>(b)].size() != static_cast<std::size_t>((row_offsets[i1] - row_offsets[i0]) * d))
+        throw ShapeError("tokenize_batch", "tokens", "micro-batch " + std::to_string(b) + " holds " +
+                                                         std::to_string(slabs[static_cast<std::size_t>(b)].size()) + " values for " +
+                                                         std::to_string(row_offsets[i1] - row_offsets[i0]) + " rows");
+    }
+    detail::parallel_for(num_micro, [&](Index b) {
+      const auto& slab = slabs[static_cast<std::size_t>(b)];
+      std::copy(slab.begin(), slab.end(), tokens + row_offsets[ranges[static_cast<std::size_t>(b)].first] * d);
     });
     results.clear();
     results.shrink_to_fit();
     char name[48];  // "shard_" + up to 20 digits + ".safetensors" + NUL fits
     std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
-    finish_pending();  // one write in flight: shards land on disk and in the index in order
-    pending = std::async(std::launch::async, [&index, &out_dir, &index_path, num_shards, count, rows, first,
-                                              file = std::string(name), image = std::move(image), failed = std::move(failed)]() {
-      image->save((std::filesystem::path(out_dir) / file).string());
-      index["shards"].push_back({{"file", file}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", failed}});
-      index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
-      detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    if (writes.size() >= kInFlight) finish_oldest();
+    const std::string file = name;
+    auto done = std::async(std::launch::async, [path = (std::filesystem::path(out_dir) / file).string(), image = std::move(image)]() mutable {
+      image->save(path);
+      return std::move(image);
     });
+    writes.push_back({std::move(done), {{"file", file}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", std::move(failed)}}});
     ++report.shards_written;
     report.targets_done += count;
     report.rows_written += rows;
