@@ -41,6 +41,19 @@ inline bool in_parallel() {
 #endif
 }
 
+/// Calls f(i) inside a parallel loop, where no exception may escape: the first one is kept in `error`.
+template <class F>
+void call_keeping_error(F& f, std::int64_t i, std::exception_ptr& error) {
+  try {
+    f(i);
+  } catch (...) {
+#ifdef HGTOK_WITH_OPENMP
+#pragma omp critical(hgtok_parallel_for_error)
+#endif
+    if (!error) error = std::current_exception();
+  }
+}
+
 /// Calls f(i) for i in [0, n), in parallel when worthwhile. Each i must write
 /// only its own outputs. Exceptions thrown by f are rethrown (the first one).
 template <class F>
@@ -49,14 +62,7 @@ void parallel_for(std::int64_t n, F&& f, std::int64_t min_parallel = 2) {
   if (n >= min_parallel && omp_get_max_threads() > 1 && !omp_in_parallel()) {
     std::exception_ptr error;
 #pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < n; ++i) {
-      try {
-        f(i);
-      } catch (...) {
-#pragma omp critical(hgtok_parallel_for_error)
-        if (!error) error = std::current_exception();
-      }
-    }
+    for (std::int64_t i = 0; i < n; ++i) call_keeping_error(f, i, error);
     if (error) std::rethrow_exception(error);
     return;
   }
@@ -74,14 +80,7 @@ void parallel_for_dynamic(std::int64_t n, F&& f) {
   if (n >= 2 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
     std::exception_ptr error;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (std::int64_t i = 0; i < n; ++i) {
-      try {
-        f(i);
-      } catch (...) {
-#pragma omp critical(hgtok_parallel_for_error)
-        if (!error) error = std::current_exception();
-      }
-    }
+    for (std::int64_t i = 0; i < n; ++i) call_keeping_error(f, i, error);
     if (error) std::rethrow_exception(error);
     return;
   }
