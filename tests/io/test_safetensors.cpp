@@ -180,8 +180,9 @@ std::pair<hgtok::SafetensorsImage, SafetensorsWriter> image_and_writer(const Saf
   w.add_raw("pad", Dtype::U8, {static_cast<std::int64_t>(pad)}, pad_bytes.data(), pad);
   w.set_metadata("origin", "image");
   hgtok::SafetensorsImage image(specs, {{"origin", "image"}});
-  for (const auto& v : f.tensors()) std::memcpy(image.raw(v.name), v.data, v.nbytes);
-  std::memcpy(image.data<std::uint8_t>("pad"), pad_bytes.data(), pad);
+  for (const auto& v : f.tensors())
+    if (v.nbytes > 0) std::memcpy(image.raw(v.name), v.data, v.nbytes);
+  if (pad > 0) std::memcpy(image.data<std::uint8_t>("pad"), pad_bytes.data(), pad);  // data() of an empty vector may be null
   return {std::move(image), std::move(w)};
 }
 
