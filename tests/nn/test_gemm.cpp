@@ -3,6 +3,7 @@
 // and the property the kernel exists for: a row's result is bitwise independent of the other rows, of how many
 // rows are multiplied together and of the thread count.
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "hgtok/core/rng.hpp"
@@ -129,4 +130,69 @@ TEST_CASE("Linear::forward uses gemm and adds the bias", "[gemm]") {
   Matrix<float> product(9, 70);
   detail::gemm<float>(x, wt, product);
   REQUIRE(y == (product.rowwise() + bias.transpose()));
+}
+
+TEST_CASE("gemm from a PackedWeight gives the bytes of gemm from W, at every edge, split and thread count", "[gemm]") {
+  Rng rng(15, 0);
+  for (Index m : {1, 5, 6, 7, 14, 40})
+    for (Index k : {1, 255, 256, 257, 600})
+      for (Index n : {1, 16, 17, 129, 300}) {
+        const Matrix<float> x = random_matrix(m, k, rng), w = random_matrix(k, n, rng);
+        const detail::PackedWeight packed(w);
+        REQUIRE(packed.rows() == k);
+        REQUIRE(packed.cols() == n);
+        REQUIRE(packed.bytes() == sizeof(float) * static_cast<std::size_t>(k * ((n + 15) / 16 * 16)));
+        REQUIRE(reinterpret_cast<std::uintptr_t>(packed.data()) % 64 == 0);
+        Matrix<float> plain(m, n), from_packed(m, n);
+        from_packed.setConstant(std::nanf(""));
+        detail::gemm<float>(x, w, plain);
+        detail::gemm<float>(x, w, from_packed, &packed);
+        INFO("m=" << m << " k=" << k << " n=" << n);
+        REQUIRE(from_packed == plain);
+      }
+  // HiGPT's projector shape, strided x and y, 1 and 2 threads (tasks split the packed panels by groups).
+  const Matrix<float> w = random_matrix(768, 2304, rng), big_x = random_matrix(60, 800, rng);
+  const detail::PackedWeight packed(w);
+  auto x = big_x.block(3, 7, 40, 768);
+  Matrix<float> expected(40, 2304);
+  detail::gemm<float>(x, w, expected);
+  for (int threads : {1, 2}) {
+    ThreadCount count(threads);
+    Matrix<float> big_y = Matrix<float>::Constant(50, 2400, 7.0f);
+    detail::gemm<float>(x, w, big_y.block(2, 5, 40, 2304), &packed);
+    INFO(threads << " threads");
+    REQUIRE(big_y.block(2, 5, 40, 2304) == expected);
+    big_y.block(2, 5, 40, 2304).setConstant(7.0f);
+    REQUIRE((big_y.array() == 7.0f).all());
+  }
+  // A packed copy of another shape is not used (the product still follows W).
+  const detail::PackedWeight other(random_matrix(768, 2288, rng));
+  Matrix<float> y(40, 2304);
+  detail::gemm<float>(x, w, y, &other);
+  REQUIRE(y == expected);
+}
+
+TEST_CASE("Linear::pack keeps the results and is dropped when the weight is changed", "[gemm]") {
+  Rng rng(16, 0);
+  auto lin = nn::Linear<float>::from_torch(random_matrix(70, 300, rng), Vector<float>::Constant(70, 0.5f));
+  const Matrix<float> x = random_matrix(9, 300, rng);
+  const Matrix<float> before = lin.forward(x);
+  REQUIRE(lin.packed() == nullptr);
+  lin.pack();
+  if (detail::gemm_uses_kernel<float>()) {
+    REQUIRE(lin.packed() != nullptr);
+    REQUIRE(lin.packed()->bytes() == sizeof(float) * 300 * 80);
+  } else {
+    REQUIRE(lin.packed() == nullptr);
+  }
+  REQUIRE(lin.forward(x) == before);
+  const nn::Linear<float> copy = lin;  // a copy shares the packed weight
+  REQUIRE(copy.packed() == lin.packed());
+  lin.weight_t()(0, 0) += 1.0f;  // the mutable accessor drops the now stale copy
+  REQUIRE(lin.packed() == nullptr);
+  REQUIRE(lin.forward(x)(0, 0) != before(0, 0));
+  REQUIRE(copy.forward(x) == before);
+  auto dbl = nn::Linear<double>(4, 3);
+  dbl.pack();
+  REQUIRE(dbl.packed() == nullptr);
 }

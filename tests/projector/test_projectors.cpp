@@ -64,6 +64,24 @@ TEST_CASE("GeneratedProjectors caches per (type, embedding), reports memory, cle
   HGTOK_REQUIRE_THROWS_WITH(src.get("movie", nullptr), LookupError, "field 'movie': no type embedding");
 }
 
+TEST_CASE("GeneratedProjectors<float> keeps cached projectors packed for the GEMM kernel and counts them",
+          "[projector]") {
+  const auto src = GeneratedProjectors<float>::load(store(), "generator", 10, 3, 4);
+  const auto e = store().vector<float>("generator/embedding", 10);
+  const auto cached = src.get("movie", &e);
+  const auto fresh = src.generator().generate(e);
+  const std::size_t plain = sizeof(float) * (12 + 4 + 10);
+  if (detail::gemm_uses_kernel<float>()) {
+    REQUIRE(cached->packed() != nullptr);
+    CHECK(src.cache_bytes() == plain + sizeof(float) * 3 * 16);  // Wᵀ [3, 4] packed to one 16-column panel
+  } else {
+    CHECK(cached->packed() == nullptr);
+    CHECK(src.cache_bytes() == plain);
+  }
+  const Matrix<float> x = Matrix<float>::Random(5, 3);
+  CHECK(cached->forward(x) == fresh.forward(x));
+}
+
 TEST_CASE("GeneratedProjectors is safe to use from several threads", "[projector]") {
   const auto src = GeneratedProjectors<double>::load(store(), "generator", 10, 3, 4);
   const auto e = store().vector<double>("generator/embedding", 10);

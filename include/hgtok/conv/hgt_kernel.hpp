@@ -54,7 +54,7 @@ template <class T, class In, class Out>
 void blocked_linear(const nn::Linear<T>& lin, const In& x, Out& y) {
   const Index n = x.rows(), out = lin.out_features();
   if (gemm_uses_kernel<T>()) {  // rows independent of the split: one product, split inside
-    gemm<T>(x, lin.weight_t(), y);
+    gemm<T>(x, lin.weight_t(), y, lin.packed());
     if (lin.has_bias())
       for_row_blocks(n, 256, [&](Index r0, Index rows) { y.middleRows(r0, rows).rowwise() += lin.bias().transpose(); });
     return;
@@ -114,7 +114,7 @@ Matrix<T> hgt_relation_transform(const Matrix<T>& kqv, Index offset, Index heads
       for (Index h = 0; h < heads; ++h) {
         const auto& lin = *rel[static_cast<std::size_t>(h)];
         auto ob = out.block(r0, h * head_dim, rows, head_dim);
-        gemm<T>(kqv.block(r0, offset + h * head_dim, rows, head_dim), lin.weight_t(), ob);
+        gemm<T>(kqv.block(r0, offset + h * head_dim, rows, head_dim), lin.weight_t(), ob, lin.packed());
         if (lin.has_bias()) ob.rowwise() += lin.bias().transpose();
       }
     });

@@ -17,6 +17,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <type_traits>
 
 #include "hgtok/core/tensor.hpp"
@@ -32,6 +35,45 @@ namespace hgtok::detail {
 
 /// Depth of one block of the dot product (the kernel's K blocking; fixed, so results depend on K only).
 constexpr Index kGemmDepth = 256;
+constexpr int kGemmRows = 6;   // rows of x per micro-kernel call
+constexpr int kGemmCols = 16;  // columns of W per panel (two 8-float registers)
+
+/// A float W [K, N] copied once into the layout the kernel reads: for each block of kGemmDepth rows of W (the last
+/// one shorter) and each panel of 16 columns, the block's rows × 16 floats, contiguous, zero past column N. gemm()
+/// given it streams W in reading order instead of packing W again on every call, with the same results. Worth it
+/// for weights used many times against few rows (hgtok's cached projectors); 64-byte aligned.
+class PackedWeight {
+ public:
+  PackedWeight() = default;
+  explicit PackedWeight(const Eigen::Ref<const Matrix<float>, 0, Eigen::OuterStride<>>& w)
+      : k_(w.rows()), n_(w.cols()) {
+    const Index npad = (n_ + kGemmCols - 1) / kGemmCols * kGemmCols;
+    const std::size_t count = static_cast<std::size_t>(k_ * npad), bytes = (count * sizeof(float) + 63) / 64 * 64;
+    if (count == 0) return;
+    data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (!data_) throw std::bad_alloc();
+    float* out = data_.get();
+    for (Index k0 = 0; k0 < k_; k0 += kGemmDepth) {
+      const Index kc = std::min(kGemmDepth, k_ - k0);
+      for (Index c0 = 0; c0 < npad; c0 += kGemmCols)
+        for (Index k = k0; k < k0 + kc; ++k)
+          for (Index c = c0; c < c0 + kGemmCols; ++c) *out++ = c < n_ ? w(k, c) : 0.0f;
+    }
+    count_ = count;
+  }
+  Index rows() const { return k_; }
+  Index cols() const { return n_; }
+  const float* data() const { return data_.get(); }
+  std::size_t bytes() const { return count_ * sizeof(float); }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float[], Free> data_;
+  Index k_ = 0, n_ = 0;
+  std::size_t count_ = 0;
+};
 
 #ifdef HGTOK_GEMM_KERNEL
 /// Whether this CPU runs the AVX2 + FMA kernel (asked once).
@@ -43,8 +85,6 @@ inline bool gemm_kernel_available() {
   return ok;
 }
 
-constexpr int kGemmRows = 6;   // rows of x per micro-kernel call
-constexpr int kGemmCols = 16;  // columns of W per panel (two 8-float registers)
 
 /// Stores (or adds) one row's 16 results; cols < 16 writes only the first cols.
 __attribute__((target("avx2,fma"))) inline void gemm_store_row(float* out, __m256 lo, __m256 hi, int cols,
@@ -134,42 +174,69 @@ __attribute__((target("avx2,fma"))) inline void gemm_rows(Index kc, const float*
 constexpr Index kGemmGroup = 8;          // panels packed together: kGemmDepth × 128 floats (128 KiB) stay in L2
 constexpr Index kGemmPrefetchRows = 16;  // rows of W asked for ahead of packing
 
-/// Rows [m0, m1) × panels [p0, p1) of y = x·W, all of K. W is read row by row, 512 contiguous bytes at a time,
-/// into a group of panels; each 6-row block of x then runs against every panel of the group (x's block stays in
-/// L1, the group in L2).
+/// Offset of panel p's block [kc][16] of rows [k0, k0 + kc) in a pre-packed W with npad (= panels·16) columns.
+inline Index gemm_packed_offset(Index k0, Index kc, Index p, Index npad) { return k0 * npad + p * kc * kGemmCols; }
+
+/// Rows [m0, m1) × panels [p0, p1) of y = x·W, all of K. W is either row-major (w, ldw), read row by row, 512
+/// contiguous bytes at a time, into a group of panels on the stack; or pre-packed (prepacked != nullptr, the layout
+/// of PackedWeight), where a group is already one contiguous block. Each 6-row block of x then runs against every
+/// panel of the group (x's block stays in L1, the group in L2). Both give the same bytes.
 __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index ldx, const float* w, Index ldw,
-                                                            float* y, Index ldy, Index k_total, Index n, Index m0,
-                                                            Index m1, Index p0, Index p1) {
-  alignas(64) float packed[kGemmGroup * kGemmDepth * kGemmCols];  // 128 KiB of stack
+                                                            const float* prepacked, float* y, Index ldy,
+                                                            Index k_total, Index n, Index m0, Index m1, Index p0,
+                                                            Index p1) {
+  alignas(64) float packed[kGemmGroup * kGemmDepth * kGemmCols];  // 128 KiB of stack (unused when prepacked)
+  const Index npad = (n + kGemmCols - 1) / kGemmCols * kGemmCols;
   for (Index k0 = 0; k0 < k_total; k0 += kGemmDepth) {
     const Index kc = std::min(kGemmDepth, k_total - k0);
     const bool accumulate = k0 > 0;
     for (Index g0 = p0; g0 < p1; g0 += kGemmGroup) {
       const Index g1 = std::min(p1, g0 + kGemmGroup);
       const Index c_begin = g0 * kGemmCols, c_end = std::min(n, g1 * kGemmCols);
-      for (Index k = 0; k < kc; ++k) {
-        const float* src = w + (k0 + k) * ldw;
-        if (k + kGemmPrefetchRows < kc)  // W is streamed from memory for small M: ask for rows ahead
-          for (Index c = c_begin; c < c_end; c += 16)
-            _mm_prefetch(reinterpret_cast<const char*>(src + kGemmPrefetchRows * ldw + c), _MM_HINT_T0);
-        for (Index p = g0; p < g1; ++p) {
-          float* dst = packed + (p - g0) * kGemmDepth * kGemmCols + 16 * k;
-          const Index c0 = p * kGemmCols;
-          if (c0 + kGemmCols <= c_end) {
-            _mm256_store_ps(dst, _mm256_loadu_ps(src + c0));
-            _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + c0 + 8));
-          } else {
-            for (Index c = 0; c < kGemmCols; ++c) dst[c] = c0 + c < c_end ? src[c0 + c] : 0.0f;
+      const float* group = prepacked ? prepacked + gemm_packed_offset(k0, kc, g0, npad) : packed;
+      if (!prepacked) {
+        for (Index k = 0; k < kc; ++k) {
+          const float* src = w + (k0 + k) * ldw;
+          if (k + kGemmPrefetchRows < kc)  // W is streamed from memory for small M: ask for rows ahead
+            for (Index c = c_begin; c < c_end; c += 16)
+              _mm_prefetch(reinterpret_cast<const char*>(src + kGemmPrefetchRows * ldw + c), _MM_HINT_T0);
+          for (Index p = g0; p < g1; ++p) {
+            float* dst = packed + (p - g0) * kc * kGemmCols + 16 * k;
+            const Index c0 = p * kGemmCols;
+            if (c0 + kGemmCols <= c_end) {
+              _mm256_store_ps(dst, _mm256_loadu_ps(src + c0));
+              _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + c0 + 8));
+            } else {
+              for (Index c = 0; c < kGemmCols; ++c) dst[c] = c0 + c < c_end ? src[c0 + c] : 0.0f;
+            }
           }
         }
       }
+      // Pre-packed: the next group (this task's next in the order above) is one contiguous block; ask for it
+      // a slice per micro-kernel call so it arrives while this group computes.
+      const char* next = nullptr;
+      Index next_lines = 0, lines_per_call = 0;
+      if (prepacked) {
+        Index nk0 = k0, ng0 = g0 + kGemmGroup;
+        if (ng0 >= p1) nk0 = k0 + kGemmDepth, ng0 = p0;
+        if (nk0 < k_total) {
+          const Index nkc = std::min(kGemmDepth, k_total - nk0), ng1 = std::min(p1, ng0 + kGemmGroup);
+          next = reinterpret_cast<const char*>(prepacked + gemm_packed_offset(nk0, nkc, ng0, npad));
+          next_lines = (ng1 - ng0) * nkc * kGemmCols * Index(sizeof(float)) / 64;
+          const Index calls = ((m1 - m0 + kGemmRows - 1) / kGemmRows) * (g1 - g0);
+          lines_per_call = (next_lines + calls - 1) / calls;
+        }
+      }
+      Index asked = 0;
       for (Index i = m0; i < m1; i += kGemmRows) {
         const Index rows = std::min<Index>(kGemmRows, m1 - i);
         for (Index p = g0; p < g1; ++p) {
           const Index c0 = p * kGemmCols;
           const int cols = static_cast<int>(std::min<Index>(kGemmCols, n - c0));
-          gemm_rows(kc, x + i * ldx + k0, ldx, packed + (p - g0) * kGemmDepth * kGemmCols, y + i * ldy + c0, ldy,
-                    cols, accumulate, rows);
+          for (const Index end = std::min(next_lines, asked + lines_per_call); asked < end; ++asked)
+            _mm_prefetch(next + 64 * asked, _MM_HINT_T1);
+          gemm_rows(kc, x + i * ldx + k0, ldx, group + (p - g0) * kc * kGemmCols, y + i * ldy + c0, ldy, cols,
+                    accumulate, rows);
         }
       }
     }
@@ -177,8 +244,8 @@ __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index 
 }
 
 /// y = x·W with the kernel: tiles of rows × panel groups run in parallel (the split changes no result).
-inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, float* y, Index ldy, Index m, Index k,
-                        Index n) {
+inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, const float* prepacked, float* y,
+                        Index ldy, Index m, Index k, Index n) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (Index i = 0; i < m; ++i) std::fill(y + i * ldy, y + i * ldy + n, 0.0f);
@@ -199,7 +266,7 @@ inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, fl
         const Index m0 = std::min(m, rt * rows_per_task), m1 = std::min(m, m0 + rows_per_task);
         const Index p0 = std::min(panels, ct * groups_per_task * kGemmGroup);
         const Index p1 = std::min(panels, p0 + groups_per_task * kGemmGroup);
-        if (m0 < m1 && p0 < p1) gemm_tile(x, ldx, w, ldw, y, ldy, k, n, m0, m1, p0, p1);
+        if (m0 < m1 && p0 < p1) gemm_tile(x, ldx, w, ldw, prepacked, y, ldy, k, n, m0, m1, p0, p1);
       },
       2);
 }
@@ -216,21 +283,25 @@ bool gemm_uses_kernel() {
 }
 
 /// y = x·W. x [M, K] and W [K, N] row-major with unit column stride (plain matrices, maps, row or column blocks);
-/// y [M, N] likewise and not overlapping x or W.
+/// y [M, N] likewise and not overlapping x or W. `packed`, when given, is W in PackedWeight form (same shape): the
+/// kernel reads it instead of packing W (same results); other paths ignore it.
 template <class T>
 void gemm(const Eigen::Ref<const Matrix<T>, 0, Eigen::OuterStride<>>& x,
           const Eigen::Ref<const Matrix<T>, 0, Eigen::OuterStride<>>& w,
-          Eigen::Ref<Matrix<T>, 0, Eigen::OuterStride<>> y) {
+          Eigen::Ref<Matrix<T>, 0, Eigen::OuterStride<>> y, const PackedWeight* packed = nullptr) {
   eigen_assert(x.cols() == w.rows() && y.rows() == x.rows() && y.cols() == w.cols());
 #ifdef HGTOK_GEMM_KERNEL
   if constexpr (std::is_same_v<T, float>) {
     if (gemm_kernel_available()) {
-      gemm_kernel(x.data(), x.outerStride(), w.data(), w.outerStride(), y.data(), y.outerStride(), x.rows(), x.cols(),
-                  w.cols());
+      const bool use_packed = packed != nullptr && packed->data() != nullptr && packed->rows() == w.rows() &&
+                              packed->cols() == w.cols();
+      gemm_kernel(x.data(), x.outerStride(), w.data(), w.outerStride(), use_packed ? packed->data() : nullptr,
+                  y.data(), y.outerStride(), x.rows(), x.cols(), w.cols());
       return;
     }
   }
 #endif
+  (void)packed;
   y.noalias() = x * w;
 }
 

@@ -58,13 +58,14 @@ class ProjectorCache {
     std::lock_guard<std::mutex> lock(mutex_);
     return entries_.size();
   }
-  /// Bytes held by the cached weights, biases and remembered embeddings.
+  /// Bytes held by the cached weights (with their packed copies), biases and remembered embeddings.
   std::size_t bytes() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::size_t b = 0;
     for (const auto& kv : entries_) {
       const auto& p = *kv.second.projector;
       b += sizeof(T) * static_cast<std::size_t>(p.weight_t().size() + p.bias().size() + kv.second.embedding.size());
+      if (p.packed() != nullptr) b += p.packed()->bytes();
     }
     return b;
   }

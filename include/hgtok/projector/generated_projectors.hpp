@@ -39,7 +39,11 @@ class GeneratedProjectors {
   /// LookupError naming the key; a wrong width ShapeError naming it.
   Projector get(const std::string& key, const Vector<T>* embedding) const {
     if (embedding == nullptr) throw LookupError(name_, key, "no type embedding given for this type");
-    return cache_.get_or_create(key, *embedding, [&] { return generator_.generate(*embedding, key); });
+    return cache_.get_or_create(key, *embedding, [&] {
+      auto projector = generator_.generate(*embedding, key);
+      projector.pack();  // used on every later call: keep it in the GEMM kernel's layout
+      return projector;
+    });
   }
   Index in_features(const std::string& = "") const { return generator_.in_features(); }
   Index out_features() const { return generator_.out_features(); }
