@@ -120,6 +120,43 @@ TEST_CASE("batch: an interrupted run resumes to the same files; 1 and 2 threads 
   REQUIRE(again.complete);
 }
 
+TEST_CASE("batch: shards of one target on two threads (the queue runs ahead of assembly) give the same files",
+          "[tokenizer][batch]") {
+  // Eleven one-target shards: with two threads, later shards are tokenized while earlier ones are assembled and
+  // written, and up to three shards' slots are reused in turn. Files, index and the stop point must not change.
+  const auto& s = setup();
+  TempDir dir;
+  auto o = options();
+  o.shard_size = 1;
+  o.micro_batch = 1;
+  set_num_threads(1);
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("one"), o);
+  set_num_threads(2);
+  for (int run = 0; run < 3; ++run) {
+    const std::string out = dir.file("two" + std::to_string(run));
+    const auto report = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, o);
+    REQUIRE(report.shards_written == 11);
+    REQUIRE(report.failed.size() == 1);
+    require_same_dirs(dir.file("one"), out);
+  }
+  auto partial = o;
+  partial.max_shards = 5;
+  REQUIRE(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("part"), partial).shards_written == 5);
+  REQUIRE(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("part"), o).shards_written == 6);
+  require_same_dirs(dir.file("one"), dir.file("part"));
+  // stop_on_error: target 25 is the fifth; shards 0-3 are on disk and indexed, nothing after them.
+  auto stop = o;
+  stop.stop_on_error = true;
+  HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("stop"), stop),
+                            ValueError, "target 25 failed");
+  set_num_threads(0);
+  std::ifstream in(dir.file("stop/index.json"));
+  REQUIRE(nlohmann::json::parse(in)["shards"].size() == 4);
+  REQUIRE(files_of(dir.file("stop")) == std::vector<std::string>{"index.json", "shard_00000.safetensors",
+                                                                  "shard_00001.safetensors", "shard_00002.safetensors",
+                                                                  "shard_00003.safetensors"});
+}
+
 TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories and bad options are refused", "[tokenizer][batch]") {
   const auto& s = setup();
   TempDir dir;

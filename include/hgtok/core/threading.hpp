@@ -88,5 +88,23 @@ void parallel_for_dynamic(std::int64_t n, F&& f) {
   for (std::int64_t i = 0; i < n; ++i) f(i);
 }
 
+/// Calls f() once on each of hgtok's threads (inside one parallel region; just once on the caller without
+/// OpenMP, with one thread, or when already in a parallel region): for workers that share a queue and
+/// synchronise among themselves. The first exception f throws is rethrown after every thread has returned.
+template <class F>
+void run_workers(F&& f) {
+#ifdef HGTOK_WITH_OPENMP
+  if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    std::exception_ptr error;
+    auto call = [&](std::int64_t) { f(); };
+#pragma omp parallel
+    call_keeping_error(call, 0, error);
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#endif
+  f();
+}
+
 }  // namespace detail
 }  // namespace hgtok

@@ -2,7 +2,7 @@
 // in shards (HiGPT's "offline graph tokenizing", run_offline_hgt_tokenizer.py,
 // which writes one processed graph per instruction item).
 //
-// Targets are cut into shards of `shard_size` consecutive targets. Each shard is
+// Targets are cut into shards of `shard_size` consecutive targets. Shards are
 // tokenized in parallel, one micro-batch of `micro_batch` targets per task, through
 // Tokenizer::tokenize_many (which runs a micro-batch as one disjoint union where that
 // cannot change a result). A target's tokens depend neither on the thread count
@@ -11,9 +11,11 @@
 // written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
 // out_dir/index.json (also written atomically). Shard k is written by a background
 // task while the next shards are tokenized (two writes in flight at most; shards are
-// indexed in order), so memory holds at most four shards' worth: the tokens of the
-// shard being tokenized, the buffer it is assembled in (reused from a finished
-// write, so its pages are faulted in once), and the two shards being written. That
+// indexed in order). The threads share one queue of micro-batches across shard
+// boundaries; whichever finishes a shard assembles it while the others go on. So
+// memory holds at most six shards' worth: the tokens of the three shards being
+// tokenized, the buffer one is assembled in (reused from a finished write, so its
+// pages are faulted in once), and the two shards being written. That
 // buffer is the file's image (SafetensorsImage), written with direct I/O where the
 // file system allows: at HiGPT's size a shard is ~58 MB, and copying gigabytes
 // through the page cache would take a core's time on a small machine.
@@ -45,6 +47,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -52,6 +55,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -226,86 +230,124 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     while (!writes.empty()) finish_oldest();
   };
 
-  // Each micro-batch copies its tokens into its own slab and frees them at once, so the allocator hands the
-  // same (resident) memory to the next micro-batch, and the slabs keep their memory from shard to shard: on
-  // two threads, faulting fresh pages in for every shard's tokens cost more than the copy.
-  std::vector<std::vector<T>> slabs;
-  for (Index k = report.shards_skipped; k < num_shards; ++k) {
-    if (options.max_shards >= 0 && report.shards_written >= options.max_shards) break;
-    const Index first = k * options.shard_size, count = std::min(options.shard_size, n - first);
-    std::vector<GraphTokens<T>> results(static_cast<std::size_t>(count));
-    std::vector<std::string> errors(static_cast<std::size_t>(count));
-    std::vector<Index> result_rows(static_cast<std::size_t>(count), 0);
-    // Micro-batches of consecutive targets. With several threads the shard's last micro * threads targets go in
-    // quarter-size micro-batches, so the threads finish the shard together (its tokens do not depend on the cut).
-    const Index micro = std::min(options.micro_batch, count), threads = num_threads();
-    const Index tail = threads > 1 ? std::min(count, micro * threads) : 0, small = std::max<Index>(1, micro / 4);
+  // One queue of micro-batches (consecutive targets) over all the shards of this call, taken in order by every
+  // thread: a shard's tokens land in one of num_slots slots, and the thread that finishes a shard's last
+  // micro-batch assembles it (shards strictly in order, one assembler at a time) while the others go on with
+  // the next shards, so no thread waits at a shard's end. A micro-batch of shard s starts only once shard
+  // s - num_slots is assembled (its slot is free): at most num_slots shards of tokens are held (3 on several
+  // threads, 1 on one). Each micro-batch
+  // copies its tokens into its own slab and frees them at once, so the allocator hands the same (resident)
+  // memory to the next micro-batch; slabs keep their memory from shard to shard (faulting fresh pages in for
+  // every shard's tokens cost more than the copy). With several threads the last shard's last
+  // micro * threads targets go in quarter-size micro-batches, so the threads finish together. No shard's
+  // bytes depend on any of this (a target's tokens depend neither on its micro-batch nor on the thread).
+  const Index threads = num_threads();
+  const Index num_slots = threads > 1 ? 3 : 1;  // one thread takes the micro-batches in order: one shard at a time
+  struct ShardWork {
+    Index shard = -1, first = 0, count = 0, remaining = 0;  // remaining: micro-batches not finished
+    std::vector<std::pair<Index, Index>> ranges;            // micro-batches, shard-relative [i0, i1)
+    std::vector<std::vector<T>> slabs;                       // one per micro-batch, kept from shard to shard
+    std::vector<GraphTokens<T>> results;
+    std::vector<std::string> errors;
+    std::vector<Index> result_rows;
+  };
+  const Index first_shard = report.shards_skipped;
+  const Index end_shard = options.max_shards >= 0 ? std::min(num_shards, first_shard + options.max_shards) : num_shards;
+  const auto micro_ranges = [&](Index k) {
+    const Index count = std::min(options.shard_size, n - k * options.shard_size);
+    const Index micro = std::min(options.micro_batch, count);
+    const Index tail = threads > 1 && k == end_shard - 1 ? std::min(count, micro * threads) : 0;
+    const Index small = std::max<Index>(1, micro / 4);
     std::vector<std::pair<Index, Index>> ranges;
     for (Index i = 0; i < count - tail; i += micro) ranges.emplace_back(i, std::min(i + micro, count - tail));
     for (Index i = count - tail; i < count; i += small) ranges.emplace_back(i, std::min(i + small, count));
-    const Index num_micro = static_cast<Index>(ranges.size());
-    if (static_cast<Index>(slabs.size()) < num_micro) slabs.resize(static_cast<std::size_t>(num_micro));
-    detail::parallel_for_dynamic(num_micro, [&](Index b) {  // subgraphs differ in size
-      const Index i0 = ranges[static_cast<std::size_t>(b)].first, i1 = ranges[static_cast<std::size_t>(b)].second;
-      auto& slab = slabs[static_cast<std::size_t>(b)];
+    return ranges;
+  };
+  std::vector<std::pair<Index, Index>> tasks;  // (shard, micro-batch), in order
+  for (Index k = first_shard; k < end_shard; ++k) {
+    const auto count = static_cast<Index>(micro_ranges(k).size());
+    for (Index b = 0; b < count; ++b) tasks.emplace_back(k, b);
+  }
+  std::vector<ShardWork> slots(static_cast<std::size_t>(num_slots));
+  const auto prepare = [&](Index k) {  // the slot of shard k, for its micro-batches
+    ShardWork& w = slots[static_cast<std::size_t>(k % num_slots)];
+    w.shard = k;
+    w.first = k * options.shard_size;
+    w.count = std::min(options.shard_size, n - w.first);
+    w.ranges = micro_ranges(k);
+    w.remaining = static_cast<Index>(w.ranges.size());
+    if (w.slabs.size() < w.ranges.size()) w.slabs.resize(w.ranges.size());
+    w.results.assign(static_cast<std::size_t>(w.count), GraphTokens<T>());
+    w.errors.assign(static_cast<std::size_t>(w.count), std::string());
+    w.result_rows.assign(static_cast<std::size_t>(w.count), 0);
+  };
+  for (Index k = first_shard; k < std::min(end_shard, first_shard + num_slots); ++k) prepare(k);
+
+  // Tokenizes micro-batch b of the shard in w into its slab; never throws (errors are the targets').
+  const auto run_micro = [&](ShardWork& w, Index b) {
+    const Index i0 = w.ranges[static_cast<std::size_t>(b)].first, i1 = w.ranges[static_cast<std::size_t>(b)].second;
+    auto& slab = w.slabs[static_cast<std::size_t>(b)];
+    try {
       std::vector<Subgraph<T>> subs(static_cast<std::size_t>(i1 - i0));
       std::vector<const Subgraph<T>*> sampled;
       std::vector<Index> where;
       for (Index i = i0; i < i1; ++i) {
         try {
-          subs[static_cast<std::size_t>(i - i0)] = sampler.sample(graph, options.target_type, targets[static_cast<std::size_t>(first + i)]);
+          subs[static_cast<std::size_t>(i - i0)] = sampler.sample(graph, options.target_type, targets[static_cast<std::size_t>(w.first + i)]);
           sampled.push_back(&subs[static_cast<std::size_t>(i - i0)]);
           where.push_back(i);
-        } catch (const std::exception& e) {  // no exception may leave an OpenMP region
-          errors[static_cast<std::size_t>(i)] = e.what();
+        } catch (const std::exception& e) {
+          w.errors[static_cast<std::size_t>(i)] = e.what();
         }
       }
-      try {
-        std::vector<std::string> failed_here;
-        auto tokens = tokenizer.tokenize_many(sampled, table, order, &failed_here);
-        for (std::size_t j = 0; j < where.size(); ++j) {
-          const auto i = static_cast<std::size_t>(where[j]);
-          if (failed_here[j].empty()) results[i] = std::move(tokens[j]);
-          else errors[i] = failed_here[j];
-        }
-        tokens.clear();
-        Index slab_rows = 0;
-        for (Index i = i0; i < i1; ++i) slab_rows += results[static_cast<std::size_t>(i)].size();
-        slab.resize(static_cast<std::size_t>(slab_rows * d));
-        Index at = 0;
-        for (Index i = i0; i < i1; ++i) {
-          auto& r = results[static_cast<std::size_t>(i)];
-          const Index rows_i = r.size();
-          if (rows_i > 0) std::copy(r.tokens.data(), r.tokens.data() + rows_i * d, slab.data() + at * d);
-          result_rows[static_cast<std::size_t>(i)] = rows_i;
-          at += rows_i;
-          r.tokens = xt::xarray<T>();  // node_ids and spans stay for the shard's other tensors
-        }
-      } catch (const std::exception& e) {  // e.g. out of memory for the whole micro-batch
-        slab.clear();
-        for (Index i = i0; i < i1; ++i) {
-          if (errors[static_cast<std::size_t>(i)].empty()) errors[static_cast<std::size_t>(i)] = e.what();
-          results[static_cast<std::size_t>(i)] = GraphTokens<T>();
-          result_rows[static_cast<std::size_t>(i)] = 0;
-        }
+      std::vector<std::string> failed_here;
+      auto tokens = tokenizer.tokenize_many(sampled, table, order, &failed_here);
+      for (std::size_t j = 0; j < where.size(); ++j) {
+        const auto i = static_cast<std::size_t>(where[j]);
+        if (failed_here[j].empty()) w.results[i] = std::move(tokens[j]);
+        else w.errors[i] = failed_here[j];
       }
-    });
+      tokens.clear();
+      Index slab_rows = 0;
+      for (Index i = i0; i < i1; ++i) slab_rows += w.results[static_cast<std::size_t>(i)].size();
+      slab.resize(static_cast<std::size_t>(slab_rows * d));
+      Index at = 0;
+      for (Index i = i0; i < i1; ++i) {
+        auto& r = w.results[static_cast<std::size_t>(i)];
+        const Index rows_i = r.size();
+        if (rows_i > 0) std::copy(r.tokens.data(), r.tokens.data() + rows_i * d, slab.data() + at * d);
+        w.result_rows[static_cast<std::size_t>(i)] = rows_i;
+        at += rows_i;
+        r.tokens = xt::xarray<T>();  // node_ids and spans stay for the shard's other tensors
+      }
+    } catch (const std::exception& e) {  // e.g. out of memory for the whole micro-batch
+      slab.clear();
+      for (Index i = i0; i < i1; ++i) {
+        if (w.errors[static_cast<std::size_t>(i)].empty()) w.errors[static_cast<std::size_t>(i)] = e.what();
+        w.results[static_cast<std::size_t>(i)] = GraphTokens<T>();
+        w.result_rows[static_cast<std::size_t>(i)] = 0;
+      }
+    }
+  };
+
+  // Assembles the finished shard in w into a file image and hands it to a background write (one assembler at
+  // a time, shards in order, so the writes deque, the index and the report are only touched here).
+  const auto assemble = [&](ShardWork& w) {
+    const Index k = w.shard, first = w.first, count = w.count;
     nlohmann::json failed = nlohmann::json::array();
     for (Index i = 0; i < count; ++i)
-      if (!errors[static_cast<std::size_t>(i)].empty()) {
+      if (!w.errors[static_cast<std::size_t>(i)].empty()) {
         const Index target = targets[static_cast<std::size_t>(first + i)];
-        if (options.stop_on_error) {
-          finish_pending();
+        if (options.stop_on_error)
           throw ValueError("tokenize_batch", "targets[" + std::to_string(first + i) + "]",
-                           "target " + std::to_string(target) + " failed: " + errors[static_cast<std::size_t>(i)] + " (" +
+                           "target " + std::to_string(target) + " failed: " + w.errors[static_cast<std::size_t>(i)] + " (" +
                                std::to_string(report.shards_skipped + report.shards_written) + " shards are on disk)");
-        }
-        failed.push_back({{"target", target}, {"error", errors[static_cast<std::size_t>(i)]}});
-        report.failed.push_back({target, errors[static_cast<std::size_t>(i)]});
+        failed.push_back({{"target", target}, {"error", w.errors[static_cast<std::size_t>(i)]}});
+        report.failed.push_back({target, w.errors[static_cast<std::size_t>(i)]});
       }
     // Assemble the shard in the buffer that is written (SafetensorsImage: no copy after this one).
     Index rows = 0;
-    for (Index r : result_rows) rows += r;
+    for (Index r : w.result_rows) rows += r;
     std::vector<SafetensorsImage::Tensor> tensors{{"tokens", dtype_of<T>(), Shape{rows, d}},
                                                   {"row_offsets", dtype_of<Index>(), Shape{count + 1}},
                                                   {"targets", dtype_of<Index>(), Shape{count}},
@@ -322,9 +364,9 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     T* tokens = image->data<T>("tokens");
     row_offsets[0] = 0;
     for (Index i = 0; i < count; ++i) {
-      const auto& r = results[static_cast<std::size_t>(i)];
+      const auto& r = w.results[static_cast<std::size_t>(i)];
       shard_targets[i] = targets[static_cast<std::size_t>(first + i)];
-      const Index rows_i = result_rows[static_cast<std::size_t>(i)];
+      const Index rows_i = w.result_rows[static_cast<std::size_t>(i)];
       row_offsets[i + 1] = row_offsets[i] + rows_i;
       if (static_cast<Index>(r.node_ids.size()) != rows_i)  // tokenize's invariant; guards the copy below
         throw ShapeError("tokenize_batch", "node_ids", std::to_string(r.node_ids.size()) + " ids for " + std::to_string(rows_i) + " rows");
@@ -333,19 +375,15 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
         span_counts[static_cast<std::size_t>(i) * types + t] =
             r.spans.size() == types ? r.spans[t].count : (r.spans.size() == 1 && t == 0 ? rows_i : 0);
     }
-    for (Index b = 0; b < num_micro; ++b) {  // a micro-batch's targets are consecutive: its slab is one range
-      const Index i0 = ranges[static_cast<std::size_t>(b)].first, i1 = ranges[static_cast<std::size_t>(b)].second;
-      if (slabs[static_cast<std::size_t>(b)].size() != static_cast<std::size_t>((row_offsets[i1] - row_offsets[i0]) * d))
-        throw ShapeError("tokenize_batch", "tokens", "micro-batch " + std::to_string(b) + " holds " +
-                                                         std::to_string(slabs[static_cast<std::size_t>(b)].size()) + " values for " +
-                                                         std::to_string(row_offsets[i1] - row_offsets[i0]) + " rows");
+    for (std::size_t b = 0; b < w.ranges.size(); ++b) {  // a micro-batch's targets are consecutive: one range
+      const Index i0 = w.ranges[b].first, i1 = w.ranges[b].second;
+      const auto& slab = w.slabs[b];
+      if (slab.size() != static_cast<std::size_t>((row_offsets[i1] - row_offsets[i0]) * d))
+        throw ShapeError("tokenize_batch", "tokens", "micro-batch " + std::to_string(b) + " holds " + std::to_string(slab.size()) +
+                                                         " values for " + std::to_string(row_offsets[i1] - row_offsets[i0]) + " rows");
+      std::copy(slab.begin(), slab.end(), tokens + row_offsets[i0] * d);
     }
-    detail::parallel_for(num_micro, [&](Index b) {
-      const auto& slab = slabs[static_cast<std::size_t>(b)];
-      std::copy(slab.begin(), slab.end(), tokens + row_offsets[ranges[static_cast<std::size_t>(b)].first] * d);
-    });
-    results.clear();
-    results.shrink_to_fit();
+    w.results.clear();
     char name[48];  // "shard_" + up to 20 digits + ".safetensors" + NUL fits
     std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
     if (writes.size() >= kInFlight) finish_oldest();
@@ -359,14 +397,62 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     report.targets_done += count;
     report.rows_written += rows;
     if (progress) {
-      const Index done = first + count;
+      const Index done_targets = first + count;
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const int width = 30, filled = static_cast<int>(width * done / std::max<Index>(n, 1));
+      const int width = 30, filled = static_cast<int>(width * done_targets / std::max<Index>(n, 1));
       std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld targets, %.1f subgraphs/s", filled, "##############################",
-                   width - filled, "", static_cast<long long>(done), static_cast<long long>(n),
+                   width - filled, "", static_cast<long long>(done_targets), static_cast<long long>(n),
                    secs > 0 ? static_cast<double>(report.targets_done) / secs : 0.0);
-      if (done == n) std::fprintf(stderr, "\n");
+      if (done_targets == n) std::fprintf(stderr, "\n");
     }
+  };
+
+  std::mutex mutex;
+  std::condition_variable assembled_cv;
+  std::size_t next_task = 0;
+  Index next_assemble = first_shard;  // shards before it are assembled
+  bool assembling = false, stop = false;
+  std::exception_ptr error;  // the first error of an assembly (stop_on_error, a failed write): ends the run
+  detail::run_workers([&] {
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mutex);
+      if (stop || next_task >= tasks.size()) return;
+      const Index k = tasks[next_task].first, b = tasks[next_task].second;
+      ++next_task;
+      assembled_cv.wait(lock, [&] { return stop || k < next_assemble + num_slots; });
+      if (stop) return;
+      ShardWork& w = slots[static_cast<std::size_t>(k % num_slots)];
+      lock.unlock();
+      run_micro(w, b);
+      lock.lock();
+      bool mine = --w.remaining == 0 && w.shard == next_assemble && !assembling && !stop;
+      assembling = assembling || mine;
+      while (mine) {  // assemble this shard, then any later one already finished
+        ShardWork& a = slots[static_cast<std::size_t>(next_assemble % num_slots)];
+        lock.unlock();
+        try {
+          assemble(a);
+        } catch (...) {
+          lock.lock();
+          if (!error) error = std::current_exception();
+          stop = true;
+          assembling = false;
+          assembled_cv.notify_all();
+          return;
+        }
+        lock.lock();
+        if (next_assemble + num_slots < end_shard) prepare(next_assemble + num_slots);  // a's slot, for a later shard
+        ++next_assemble;
+        const ShardWork& later = slots[static_cast<std::size_t>(next_assemble % num_slots)];
+        mine = next_assemble < end_shard && later.shard == next_assemble && later.remaining == 0;
+        assembling = mine;
+        assembled_cv.notify_all();
+      }
+    }
+  });
+  if (error) {
+    finish_pending();  // the shards before the error are on disk (a failed write's IOError wins)
+    std::rethrow_exception(error);
   }
   finish_pending();
   report.complete = index["complete"].get<bool>();
