@@ -157,6 +157,33 @@ TEST_CASE("batch: shards of one target on two threads (the queue runs ahead of a
                                                                   "shard_00003.safetensors"});
 }
 
+TEST_CASE("batch: a failed shard write is an IOError; the shards before it stay indexed, none after it", "[tokenizer][batch]") {
+  // A directory where shard 1's file goes makes its rename fail. The writes run in the background; the index must
+  // still list exactly shard 0 (no later shard is indexed past the gap), at 1 and 2 threads, and a run after the
+  // obstacle is gone completes to the same files as an undisturbed run.
+  const auto& s = setup();
+  TempDir dir;
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("clean"), options());
+  for (int threads : {1, 2}) {
+    const std::string out = dir.file("broken" + std::to_string(threads));
+    std::filesystem::create_directories(out + "/shard_00001.safetensors/in_the_way");
+    set_num_threads(threads);
+    HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options()), IOError,
+                              "shard_00001.safetensors");
+    set_num_threads(0);
+    std::ifstream in(out + "/index.json");
+    const auto index = nlohmann::json::parse(in);
+    REQUIRE(index["shards"].size() == 1);
+    REQUIRE(index["shards"][0]["file"] == "shard_00000.safetensors");
+    REQUIRE_FALSE(index["complete"].get<bool>());
+    std::filesystem::remove_all(out + "/shard_00001.safetensors");
+    const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options());
+    REQUIRE(rest.shards_skipped == 1);
+    REQUIRE(rest.complete);
+    require_same_dirs(dir.file("clean"), out);
+  }
+}
+
 TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories and bad options are refused", "[tokenizer][batch]") {
   const auto& s = setup();
   TempDir dir;

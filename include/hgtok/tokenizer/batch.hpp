@@ -207,24 +207,20 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   const std::size_t types = order.size();
 
   // Shards are written by background tasks, at most kInFlight at a time (two absorb the disk's pauses),
-  // overlapped with tokenizing the next shards. A task writes its file and hands its buffer back (the next
-  // shard is assembled in it); the shard's index entry is recorded here, in shard order, once its file is on
-  // disk. get() rethrows a task's IOError; leaving this scope by an exception waits for every task
-  // (std::async's futures), so the shards before a failure are on disk.
+  // overlapped with tokenizing the next shards. A task writes its file, then, once the task before it has
+  // indexed its shard, records its own entry in index.json (so shards are indexed in order, and only once
+  // their files are on disk, without a tokenizing thread waiting for the file system), and hands its buffer
+  // back (the next shard is assembled in it). A failed write fails every later task too (none indexes after
+  // a gap); get() rethrows the IOError; leaving this scope by an exception waits for every task (std::async's
+  // futures), so the shards before a failure are on disk and indexed.
   constexpr std::size_t kInFlight = 2;
-  struct Write {
-    std::future<std::unique_ptr<SafetensorsImage>> done;
-    nlohmann::json entry;
-  };
-  std::deque<Write> writes;
+  std::deque<std::future<std::unique_ptr<SafetensorsImage>>> writes;
+  std::shared_future<void> indexed;  // ready once the last launched shard is indexed (or its task failed)
   std::unique_ptr<SafetensorsImage> spare;
   const auto finish_oldest = [&] {
-    Write w = std::move(writes.front());
+    auto oldest = std::move(writes.front());
     writes.pop_front();
-    spare = w.done.get();
-    index["shards"].push_back(std::move(w.entry));
-    index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
-    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    spare = oldest.get();
   };
   const auto finish_pending = [&] {
     while (!writes.empty()) finish_oldest();
@@ -388,11 +384,26 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
     if (writes.size() >= kInFlight) finish_oldest();
     const std::string file = name;
-    auto done = std::async(std::launch::async, [path = (std::filesystem::path(out_dir) / file).string(), image = std::move(image)]() mutable {
-      image->save(path);
+    std::promise<void> indexed_here;
+    std::shared_future<void> previous = indexed;
+    indexed = indexed_here.get_future().share();
+    nlohmann::json entry{{"file", file}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", std::move(failed)}};
+    writes.push_back(std::async(std::launch::async, [&index, &index_path, num_shards, path = (std::filesystem::path(out_dir) / file).string(),
+                                                     image = std::move(image), entry = std::move(entry), previous,
+                                                     indexed_here = std::move(indexed_here)]() mutable {
+      try {
+        image->save(path);
+        if (previous.valid()) previous.get();  // the shards before are indexed (rethrows their task's error)
+        index["shards"].push_back(std::move(entry));
+        index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
+        detail::write_text_atomic(index_path, index.dump(1) + "\n");
+      } catch (...) {
+        indexed_here.set_exception(std::current_exception());
+        throw;
+      }
+      indexed_here.set_value();
       return std::move(image);
-    });
-    writes.push_back({std::move(done), {{"file", file}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", std::move(failed)}}});
+    }));
     ++report.shards_written;
     report.targets_done += count;
     report.rows_written += rows;
