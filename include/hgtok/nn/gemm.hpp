@@ -9,8 +9,9 @@
 //
 // Why not a BLAS: none promises results independent of the number of rows (kernels for edge rows and blocking
 // choices differ with M), and small-M products (tens of nodes against a 768×2304 projector, hgtok's common case)
-// pay for repacking the whole weight on every call. This kernel packs one kGemmDepth×16 panel of W at a time into
-// a stack buffer that stays in L1 and reuses it for every row.
+// pay for repacking the whole weight on every call. This kernel packs a group of kGemmDepth×16 panels of W at a
+// time into a stack buffer that stays in L2 and reuses it for every row; a weight used on many calls can be packed
+// once instead (PackedWeight, kept by nn::Linear::pack), and the kernel then reads it in place.
 #pragma once
 
 #include <Eigen/Core>
