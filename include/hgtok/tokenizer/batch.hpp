@@ -231,12 +231,12 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   // micro-batch assembles it (shards strictly in order, one assembler at a time) while the others go on with
   // the next shards, so no thread waits at a shard's end. A micro-batch of shard s starts only once shard
   // s - num_slots is assembled (its slot is free): at most num_slots shards of tokens are held (3 on several
-  // threads, 1 on one). Each micro-batch
-  // copies its tokens into its own slab and frees them at once, so the allocator hands the same (resident)
-  // memory to the next micro-batch; slabs keep their memory from shard to shard (faulting fresh pages in for
-  // every shard's tokens cost more than the copy). With several threads the last shard's last
-  // micro * threads targets go in quarter-size micro-batches, so the threads finish together. No shard's
-  // bytes depend on any of this (a target's tokens depend neither on its micro-batch nor on the thread).
+  // threads, 1 on one). Each micro-batch copies its tokens into its own slab and frees them at once, so the
+  // allocator hands the same (resident) memory to the next micro-batch; slabs keep their memory from shard to
+  // shard (faulting fresh pages in for every shard's tokens cost more than the copy). With several threads the
+  // last shard's last micro * threads targets go in quarter-size micro-batches, so the threads finish
+  // together. No shard's bytes depend on any of this (a target's tokens depend neither on its micro-batch nor
+  // on the thread).
   const Index threads = num_threads();
   const Index num_slots = threads > 1 ? 3 : 1;  // one thread takes the micro-batches in order: one shard at a time
   struct ShardWork {
@@ -259,10 +259,11 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     for (Index i = count - tail; i < count; i += small) ranges.emplace_back(i, std::min(i + small, count));
     return ranges;
   };
-  std::vector<std::pair<Index, Index>> tasks;  // (shard, micro-batch), in order
+  std::vector<std::vector<std::pair<Index, Index>>> shard_ranges;  // of shards first_shard, first_shard + 1, ...
+  std::vector<std::pair<Index, Index>> tasks;                       // (shard, micro-batch), in order
   for (Index k = first_shard; k < end_shard; ++k) {
-    const auto count = static_cast<Index>(micro_ranges(k).size());
-    for (Index b = 0; b < count; ++b) tasks.emplace_back(k, b);
+    shard_ranges.push_back(micro_ranges(k));
+    for (Index b = 0; b < static_cast<Index>(shard_ranges.back().size()); ++b) tasks.emplace_back(k, b);
   }
   std::vector<ShardWork> slots(static_cast<std::size_t>(num_slots));
   const auto prepare = [&](Index k) {  // the slot of shard k, for its micro-batches
@@ -270,7 +271,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     w.shard = k;
     w.first = k * options.shard_size;
     w.count = std::min(options.shard_size, n - w.first);
-    w.ranges = micro_ranges(k);
+    w.ranges = shard_ranges[static_cast<std::size_t>(k - first_shard)];
     w.remaining = static_cast<Index>(w.ranges.size());
     if (w.slabs.size() < w.ranges.size()) w.slabs.resize(w.ranges.size());
     w.results.assign(static_cast<std::size_t>(w.count), GraphTokens<T>());

@@ -64,15 +64,16 @@ class LLMProjector {
   /// Loads the weights named in the header comment; ShapeError / LookupError name the tensor on a mismatch. Float
   /// weights are also kept packed for the GEMM kernel (nn::Linear::pack), which doubles their memory.
   void load(const WeightStore& w, const std::string& prefix) {
+    // Used on every call against a few rows: keep the weights in the GEMM kernel's layout (same results).
     if (kind_ == Kind::Linear) {
       lin_ = nn::Linear<T>::load(w, prefix, in_, llm_dim_);
+      lin_.pack();
     } else {
       lin_ = nn::Linear<T>::load(w, prefix + ".0", in_, in_);
       lin2_ = nn::Linear<T>::load(w, prefix + ".2", in_, llm_dim_ * num_tokens_);
+      lin_.pack();
+      lin2_.pack();
     }
-    // Used on every call against a few rows: keep the weights in the GEMM kernel's layout (same results).
-    lin_.pack();
-    lin2_.pack();
   }
   /// Writes the weights under the same names.
   void save(WeightStore& w, const std::string& prefix) const {
