@@ -250,6 +250,23 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
         REQUIRE(many[i].spans[k].count == one.spans[k].count);
       }
     }
+    // tokenize_many_into: the same rows, subgraph after subgraph, in one buffer (a larger one is shrunk to fit;
+    // its leftover values must not survive), the same spans and ids, empty tensors.
+    std::vector<float> rows(5 * 48 * 200, -7.0f);
+    const auto into = tok.tokenize_many_into(ptrs, s.table, order, rows);
+    REQUIRE(into.size() == subs.size());
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      INFO("subgraph " << i << " into one buffer");
+      REQUIRE(into[i].size() == 0);
+      REQUIRE(into[i].node_ids == many[i].node_ids);
+      REQUIRE(into[i].spans.size() == many[i].spans.size());
+      for (std::size_t k = 0; k < many[i].spans.size(); ++k) REQUIRE(into[i].spans[k].count == many[i].spans[k].count);
+      REQUIRE(at + many[i].tokens.size() <= rows.size());
+      REQUIRE(std::equal(many[i].tokens.begin(), many[i].tokens.end(), rows.begin() + static_cast<std::ptrdiff_t>(at)));
+      at += many[i].tokens.size();
+    }
+    REQUIRE(at == rows.size());
   }
 
   // A subgraph that cannot join the union (a feature width the tokenizer refuses) fails alone.
@@ -273,6 +290,18 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   const auto want = tok.tokenize(subs[1], s.table, order);
   REQUIRE(std::equal(want.tokens.begin(), want.tokens.end(), got[2].tokens.begin()));
   REQUIRE_THROWS_WITH(tok.tokenize_many(mixed, s.table, order), Catch::Contains("feature width 8"));
+  // Into one buffer: the failed subgraph has no rows there, the other two follow each other.
+  std::vector<float> rows;
+  errors.clear();
+  const auto got_into = tok.tokenize_many_into(mixed, s.table, order, rows, &errors);
+  REQUIRE(errors.size() == 3);
+  REQUIRE(errors[1].find("feature width 8") != std::string::npos);
+  REQUIRE(got_into[1].node_ids.empty());
+  const auto first = tok.tokenize(subs[0], s.table, order);
+  REQUIRE(rows.size() == first.tokens.size() + want.tokens.size());
+  REQUIRE(std::equal(first.tokens.begin(), first.tokens.end(), rows.begin()));
+  REQUIRE(std::equal(want.tokens.begin(), want.tokens.end(), rows.begin() + static_cast<std::ptrdiff_t>(first.tokens.size())));
+  REQUIRE_THROWS_WITH(tok.tokenize_many_into(mixed, s.table, order, rows), Catch::Contains("feature width 8"));
 
   // Batch runs with micro-batches of 1 and of 5 targets write the same bytes.
   TempDir dir;

@@ -298,24 +298,17 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
         }
       }
       std::vector<std::string> failed_here;
-      auto tokens = tokenizer.tokenize_many(sampled, table, order, &failed_here);
+      // The rows of the targets that succeed, in order, straight into the slab (node_ids and spans stay in the
+      // results for the shard's other tensors; one id per row).
+      auto tokens = tokenizer.tokenize_many_into(sampled, table, order, slab, &failed_here);
       for (std::size_t j = 0; j < where.size(); ++j) {
         const auto i = static_cast<std::size_t>(where[j]);
-        if (failed_here[j].empty()) w.results[i] = std::move(tokens[j]);
-        else w.errors[i] = failed_here[j];
-      }
-      tokens.clear();
-      Index slab_rows = 0;
-      for (Index i = i0; i < i1; ++i) slab_rows += w.results[static_cast<std::size_t>(i)].size();
-      slab.resize(static_cast<std::size_t>(slab_rows * d));
-      Index at = 0;
-      for (Index i = i0; i < i1; ++i) {
-        auto& r = w.results[static_cast<std::size_t>(i)];
-        const Index rows_i = r.size();
-        if (rows_i > 0) std::copy(r.tokens.data(), r.tokens.data() + rows_i * d, slab.data() + at * d);
-        w.result_rows[static_cast<std::size_t>(i)] = rows_i;
-        at += rows_i;
-        r.tokens = xt::xarray<T>();  // node_ids and spans stay for the shard's other tensors
+        if (failed_here[j].empty()) {
+          w.result_rows[i] = static_cast<Index>(tokens[j].node_ids.size());
+          w.results[i] = std::move(tokens[j]);
+        } else {
+          w.errors[i] = failed_here[j];
+        }
       }
     } catch (const std::exception& e) {  // e.g. out of memory for the whole micro-batch
       slab.clear();

@@ -688,6 +688,23 @@ class Tokenizer {
                                             std::vector<std::string>* errors = nullptr) const {
     return tokenize_many_impl(subs, &table, type_order, errors);
   }
+  /// As tokenize_many(subs, table, type_order, errors), with the token rows of every subgraph that succeeds
+  /// written to `rows` instead of its own tensor: one after another, subgraphs in order, [sum of their rows ×
+  /// llm_dim] row-major. `rows` is resized to that (its capacity is reused; only growth is zero-filled before it
+  /// is overwritten). Each returned GraphTokens keeps its spans and node_ids (one id per row, so element i's rows
+  /// are node_ids.size()) and an empty `tokens`. For a caller that lays many subgraphs' tokens out in one buffer
+  /// (tokenize_batch): every token is copied once less. The rows are bitwise those of tokenize_many.
+  std::vector<GraphTokens<T>> tokenize_many_into(const std::vector<const Subgraph<T>*>& subs, const EmbeddingTable<T>& table,
+                                                 const std::vector<std::string>& type_order, std::vector<T>& rows,
+                                                 std::vector<std::string>* errors = nullptr) const {
+    return tokenize_many_impl(subs, &table, type_order, errors, &rows);
+  }
+  /// As tokenize_many_into(subs, table, ...), for static kernels.
+  std::vector<GraphTokens<T>> tokenize_many_into(const std::vector<const Subgraph<T>*>& subs, const std::vector<std::string>& type_order,
+                                                 std::vector<T>& rows, std::vector<std::string>* errors = nullptr) const {
+    require_static();
+    return tokenize_many_impl(subs, nullptr, type_order, errors, &rows);
+  }
   /// As tokenize_many(subs, table, ...), for static kernels (hgt, han, hetgnn).
   std::vector<GraphTokens<T>> tokenize_many(const std::vector<const Subgraph<T>*>& subs,
                                             const std::vector<std::string>& type_order,
@@ -844,13 +861,13 @@ class Tokenizer {
 
   std::vector<GraphTokens<T>> tokenize_many_impl(const std::vector<const Subgraph<T>*>& subs, const EmbeddingTable<T>* table,
                                                  const std::vector<std::string>& type_order,
-                                                 std::vector<std::string>* errors) const {
+                                                 std::vector<std::string>* errors, std::vector<T>* into = nullptr) const {
     const std::size_t n = subs.size();
     if (errors) errors->assign(n, std::string());
     std::vector<GraphTokens<T>> out(n);
     if (n > 1 && tokenizes_as_union()) {
       try {
-        out = tokenize_union(subs, table, type_order);
+        out = tokenize_union(subs, table, type_order, into);
         return out;
       } catch (const std::exception&) {  // one by one below names the subgraph at fault
         out.assign(n, GraphTokens<T>());
@@ -865,12 +882,25 @@ class Tokenizer {
         (*errors)[i] = e.what();
       }
     }
+    if (into) {  // gather the rows of those that succeeded, in order; their own tensors are dropped
+      // (a failed subgraph's default tensor is a 0-d scalar of one value: it has no rows)
+      const auto values = [](const GraphTokens<T>& r) { return r.tokens.dimension() == 2 ? r.tokens.size() : std::size_t(0); };
+      std::size_t total = 0;
+      for (const auto& r : out) total += values(r);
+      into->resize(total);
+      std::size_t at = 0;
+      for (auto& r : out) {
+        std::copy(r.tokens.data(), r.tokens.data() + values(r), into->data() + at);
+        at += values(r);
+        r.tokens = xt::xarray<T>();
+      }
+    }
     return out;
   }
 
   /// tokenize_many's union path: throws when the subgraphs cannot form one (the caller then goes one by one).
   std::vector<GraphTokens<T>> tokenize_union(const std::vector<const Subgraph<T>*>& subs, const EmbeddingTable<T>* table,
-                                             const std::vector<std::string>& type_order) const {
+                                             const std::vector<std::string>& type_order, std::vector<T>* into) const {
     const std::size_t n = subs.size();
     for (const auto* s : subs)
       if (!s) throw ValueError("Tokenizer", "subs", "holds a null subgraph");
@@ -916,6 +946,8 @@ class Tokenizer {
     }
     const GraphTokens<T> all = tokenize_impl(u, table, type_order, nullptr);
     const Index d = config_.llm_dim;
+    if (into) into->resize(all.tokens.size());  // every subgraph's rows, subgraph after subgraph
+    Index into_row = 0;                          // the first row of subgraph i there
     std::vector<GraphTokens<T>> out(n);
     for (std::size_t i = 0; i < n; ++i) {
       const Subgraph<T>& s = *subs[i];
@@ -926,12 +958,19 @@ class Tokenizer {
         r.spans.push_back({span.type, span.type_id, rows, count});
         rows += count;
       }
-      r.tokens = xt::xarray<T>::from_shape({static_cast<std::size_t>(rows), static_cast<std::size_t>(d)});
+      T* dest = nullptr;
+      if (into) {
+        dest = into->data() + into_row * d;
+        into_row += rows;
+      } else {
+        r.tokens = xt::xarray<T>::from_shape({static_cast<std::size_t>(rows), static_cast<std::size_t>(d)});
+        dest = r.tokens.data();
+      }
       for (std::size_t k = 0; k < all.spans.size(); ++k) {
         const auto& span = all.spans[k];
         const auto t = static_cast<std::size_t>(first.node_type_id(span.type));
         const T* from = all.tokens.data() + (span.offset + offsets[t][i]) * d;
-        std::copy(from, from + r.spans[k].count * d, r.tokens.data() + r.spans[k].offset * d);
+        std::copy(from, from + r.spans[k].count * d, dest + r.spans[k].offset * d);
         const auto& ids = s.original_ids.at(span.type);
         r.node_ids.insert(r.node_ids.end(), ids.begin(), ids.end());
       }
