@@ -20,13 +20,15 @@
 // case: the kernel's RSS high-water mark is reset through /proc/self/clear_refs before it, hwm_reset = 1 when
 // that worked), load_peak_MB (VmHWM after building or loading the tokenizer, before any case), weights_MB
 // (the tokenizer's weights, float32), cache_MB (generated projectors), first_call_ms (the first tokenize, which
-// generates the projectors), rows_per_subgraph.
+// generates the projectors), rows_per_subgraph, machine_idle_s and machine_steal_s (core-seconds the whole
+// machine spent idle, and stolen by the hypervisor, during the case; /proc/stat).
 //
 // Inputs are generated from seeds unless HGTOK_BENCH_DIR names a directory written by
 // benchmarks/compare_tokenizer.py: graph.safetensors, table.safetensors, targets.safetensors (I64 "targets"),
 // tokenizer/ (config.json + weights.safetensors). Then BM_Tokenizer_Batch writes its shards under
 // HGTOK_BENCH_DIR/out_t<threads>/ and keeps shard_00000 (for the script's parity check); otherwise under a
-// temporary directory it removes.
+// temporary directory it removes. HGTOK_BENCH_OUT names another parent for out_t<threads>/ (e.g. /dev/shm, to
+// see the scaling with every file write but without the disk).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -70,6 +72,32 @@ double cpu_s() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
+
+/// The machine's CPU seconds so far, all cores together, from /proc/stat's "cpu" line: {idle + iowait, steal}.
+/// Steal is time the hypervisor ran something else while one of this VM's vCPUs had work: on a VM it is where
+/// the host's own disk work shows (docs/benchmarks.md). Zeros where /proc/stat is not there.
+std::pair<double, double> machine_idle_steal_s() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  long long v[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // user nice system idle iowait irq softirq steal
+  if (!(f >> cpu) || cpu != "cpu") return {0.0, 0.0};
+  for (auto& x : v)
+    if (!(f >> x)) return {0.0, 0.0};
+  const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {static_cast<double>(v[3] + v[4]) / hz, static_cast<double>(v[7]) / hz};
+}
+
+/// Machine-wide idle and stolen core-seconds over a timed region (see machine_idle_steal_s).
+struct MachineProbe {
+  std::pair<double, double> start = machine_idle_steal_s();
+  double idle = 0, steal = 0;
+  void stop() {
+    const auto end = machine_idle_steal_s();
+    idle += end.first - start.first;
+    steal += end.second - start.second;
+  }
+  void restart() { start = machine_idle_steal_s(); }
+};
 
 /// This process's RSS high-water mark in MiB: VmHWM of /proc/self/status. Not getrusage's ru_maxrss, which
 /// also keeps the peak of the image before exec: launched by compare_tokenizer.py (fork + exec), it would report
@@ -204,8 +232,11 @@ Workload& workload() {
   return w;
 }
 
-void common_counters(benchmark::State& state, const Workload& w, bool reset_ok, double cpu, double wall, double subgraphs) {
+void common_counters(benchmark::State& state, const Workload& w, bool reset_ok, double cpu, double wall, double subgraphs,
+                     const MachineProbe& probe) {
   state.counters["subgraphs_per_s"] = subgraphs / wall;
+  state.counters["machine_idle_s"] = probe.idle;
+  state.counters["machine_steal_s"] = probe.steal;
   state.counters["cpu_util"] = cpu / wall;
   state.counters["threads"] = num_threads();
   state.counters["peak_rss_MB"] = max_rss_mb();
@@ -224,6 +255,7 @@ void BM_Tokenizer_PerTarget(benchmark::State& state) {
   const bool reset_ok = reset_peak_rss();
   std::size_t i = 0;
   double rows = 0;
+  MachineProbe probe;
   const double c0 = cpu_s(), t0 = now_s();
   for (auto _ : state) {
     const Index target = w.targets[i++ % w.targets.size()];
@@ -232,7 +264,8 @@ void BM_Tokenizer_PerTarget(benchmark::State& state) {
     benchmark::DoNotOptimize(tokens.tokens.data());
   }
   const double wall = now_s() - t0, cpu = cpu_s() - c0;
-  common_counters(state, w, reset_ok, cpu, wall, static_cast<double>(state.iterations()));
+  probe.stop();
+  common_counters(state, w, reset_ok, cpu, wall, static_cast<double>(state.iterations()), probe);
   state.counters["rows_per_subgraph"] = rows / static_cast<double>(state.iterations());
 }
 
@@ -240,7 +273,8 @@ void BM_Tokenizer_Batch(benchmark::State& state) {
   auto& w = workload();
   const int threads = static_cast<int>(state.range(0));
   set_num_threads(threads);
-  const std::string dir = bench_dir();
+  const char* out_env = std::getenv("HGTOK_BENCH_OUT");
+  const std::string dir = out_env && *out_env ? std::string(out_env) : bench_dir();
   const fs::path out = dir.empty() ? fs::temp_directory_path() / ("hgtok_bench_tokenizer_" + std::to_string(::getpid()))
                                    : fs::path(dir) / ("out_t" + std::to_string(threads));
   BatchOptions options;
@@ -250,19 +284,22 @@ void BM_Tokenizer_Batch(benchmark::State& state) {
   options.progress = 0;
   const bool reset_ok = reset_peak_rss();
   double cpu = 0, wall = 0, rows = 0, done = 0, failed = 0;
+  MachineProbe probe;
   for (auto _ : state) {
     state.PauseTiming();
     fs::remove_all(out);  // a finished index.json would make tokenize_batch skip every shard (resume)
     state.ResumeTiming();
+    probe.restart();
     const double c0 = cpu_s(), t0 = now_s();
     const BatchReport r = tokenize_batch(*w.tokenizer, w.g, w.table, w.sampler, w.targets, out.string(), options);
     wall += now_s() - t0;
     cpu += cpu_s() - c0;
+    probe.stop();
     rows += static_cast<double>(r.rows_written);
     done += static_cast<double>(r.targets_done);
     failed += static_cast<double>(r.failed.size());
   }
-  common_counters(state, w, reset_ok, cpu, wall, done);
+  common_counters(state, w, reset_ok, cpu, wall, done, probe);
   state.counters["rows_per_subgraph"] = rows / done;
   state.counters["failed"] = failed;
   std::error_code ec;
@@ -282,7 +319,9 @@ void BM_Tokenizer_BatchNoIO(benchmark::State& state) {
   const bool reset_ok = reset_peak_rss();
   double cpu = 0, wall = 0, rows = 0, done = 0;
   std::vector<int> seen(64, 0);
+  MachineProbe probe;
   for (auto _ : state) {
+    probe.restart();
     const double c0 = cpu_s(), t0 = now_s();
     for (Index first = 0; first < n; first += shard) {  // shards of 256 as tokenize_batch, nothing written
       const Index count = std::min(shard, n - first);
@@ -305,8 +344,9 @@ void BM_Tokenizer_BatchNoIO(benchmark::State& state) {
     }
     wall += now_s() - t0;
     cpu += cpu_s() - c0;
+    probe.stop();
   }
-  common_counters(state, w, reset_ok, cpu, wall, done);
+  common_counters(state, w, reset_ok, cpu, wall, done, probe);
   state.counters["rows_per_subgraph"] = rows / done;
   double threads_seen = 0;
   for (int s : seen) threads_seen += s;
