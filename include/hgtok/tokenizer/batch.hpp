@@ -206,14 +206,15 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   const Index d = tokenizer.config().llm_dim;
   const std::size_t types = order.size();
 
-  // Shards are written by background tasks, at most kInFlight at a time (two absorb the disk's pauses),
+  // Shards are written by background tasks, at most in_flight at a time (two absorb the disk's pauses on one
+  // thread; three on several, where the disk's pauses are longer and a blocked assembler idles a core),
   // overlapped with tokenizing the next shards. A task writes its file, then, once the task before it has
   // indexed its shard, records its own entry in index.json (so shards are indexed in order, and only once
   // their files are on disk, without a tokenizing thread waiting for the file system), and hands its buffer
   // back (the next shard is assembled in it). A failed write fails every later task too (none indexes after
   // a gap); get() rethrows the IOError; leaving this scope by an exception waits for every task (std::async's
   // futures), so the shards before a failure are on disk and indexed.
-  constexpr std::size_t kInFlight = 2;
+  const std::size_t in_flight = num_threads() > 1 ? 3 : 2;
   std::deque<std::future<std::unique_ptr<SafetensorsImage>>> writes;
   std::shared_future<void> indexed;  // ready once the last launched shard is indexed (or its task failed)
   std::unique_ptr<SafetensorsImage> spare;
@@ -376,7 +377,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     w.results.clear();
     char name[48];  // "shard_" + up to 20 digits + ".safetensors" + NUL fits
     std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
-    if (writes.size() >= kInFlight) finish_oldest();
+    if (writes.size() >= in_flight) finish_oldest();
     const std::string file = name;
     std::promise<void> indexed_here;
     std::shared_future<void> previous = indexed;
