@@ -10,12 +10,13 @@
 // size (tokenize_many equals tokenize bitwise), so the latter is not fingerprinted;
 // written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
 // out_dir/index.json (also written atomically). Shard k is written by a background
-// task while the next shards are tokenized (two writes in flight at most; shards are
-// indexed in order). The threads share one queue of micro-batches across shard
-// boundaries; whichever finishes a shard assembles it while the others go on. So
-// memory holds at most six shards' worth: the tokens of the three shards being
-// tokenized, the buffer one is assembled in (reused from a finished write, so its
-// pages are faulted in once), and the two shards being written. That
+// task while the next shards are tokenized (three writes in flight at most on several
+// threads, two on one; shards are indexed in order). The threads share one queue of
+// micro-batches across shard boundaries; whichever finishes a shard assembles it while
+// the others go on. So memory holds at most seven shards' worth on several threads:
+// the tokens of the three shards being tokenized, the buffer one is assembled in
+// (reused from a finished write, so its pages are faulted in once), and the three
+// shards being written (four on one thread). That
 // buffer is the file's image (SafetensorsImage), written with direct I/O where the
 // file system allows: at HiGPT's size a shard is ~58 MB, and copying gigabytes
 // through the page cache would take a core's time on a small machine.
