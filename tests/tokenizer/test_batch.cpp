@@ -267,6 +267,12 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
       at += many[i].tokens.size();
     }
     REQUIRE(at == rows.size());
+    if (name == "hgt") {  // the static kernel's overload (no table): the same rows
+      std::vector<float> rows_static;
+      const auto into_static = tok.tokenize_many_into(ptrs, order, rows_static);
+      REQUIRE(into_static.size() == subs.size());
+      REQUIRE(rows_static == rows);
+    }
   }
 
   // A subgraph that cannot join the union (a feature width the tokenizer refuses) fails alone.
