@@ -233,9 +233,9 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   // micro-batch assembles it (shards strictly in order, one assembler at a time) while the others go on with
   // the next shards, so no thread waits at a shard's end. A micro-batch of shard s starts only once shard
   // s - num_slots is assembled (its slot is free): at most num_slots shards of tokens are held (3 on several
-  // threads, 1 on one). Each micro-batch copies its tokens into its own slab and frees them at once, so the
-  // allocator hands the same (resident) memory to the next micro-batch; slabs keep their memory from shard to
-  // shard (faulting fresh pages in for every shard's tokens cost more than the copy). With several threads the
+  // threads, 1 on one). Each micro-batch tokenizes straight into its own slab
+  // (Tokenizer::tokenize_many_into), and slabs keep their memory from shard to shard (fresh pages for every
+  // shard's tokens would be faulted in again each time, which costs more than a copy of them). With several threads the
   // last shard's last micro * threads targets go in quarter-size micro-batches, so the threads finish
   // together. No shard's bytes depend on any of this (a target's tokens depend neither on its micro-batch nor
   // on the thread).
