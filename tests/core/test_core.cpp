@@ -86,9 +86,8 @@ TEST_CASE("Rng: uniform_int stays in range and covers it; uniform is in [0, 1)",
 }
 
 TEST_CASE("parallel_for: every index exactly once, any thread count", "[core][threading]") {
-  const int saved = hgtok::num_threads();
   for (int threads : {1, 2, 4}) {
-    hgtok::set_num_threads(threads);
+    hgtok::ThreadScope scope(threads);
     std::vector<int> hits(1000, 0);
     hgtok::detail::parallel_for(1000, [&](std::int64_t i) { hits[static_cast<std::size_t>(i)] += 1; });
     CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
@@ -99,14 +98,12 @@ TEST_CASE("parallel_for: every index exactly once, any thread count", "[core][th
     for (std::size_t i = 0; i < serial.size(); ++i) serial[i] = hgtok::Rng(42, i).next();
     CHECK(out == serial);
   }
-  hgtok::set_num_threads(saved);
   hgtok::detail::parallel_for(0, [](std::int64_t) { FAIL("called for n = 0"); });
 }
 
 TEST_CASE("parallel_for: an exception thrown by the body is rethrown to the caller", "[core][threading]") {
-  const int saved = hgtok::num_threads();
   for (int threads : {1, 4}) {
-    hgtok::set_num_threads(threads);
+    hgtok::ThreadScope scope(threads);
     INFO("threads " << threads);
     HGTOK_REQUIRE_THROWS_WITH(hgtok::detail::parallel_for(100,
                                                           [](std::int64_t i) {
@@ -121,7 +118,34 @@ TEST_CASE("parallel_for: an exception thrown by the body is rethrown to the call
     // a serial run (n below min_parallel) rethrows too
     REQUIRE_THROWS_AS(hgtok::detail::parallel_for(1, [](std::int64_t) { throw std::runtime_error("x"); }), std::runtime_error);
   }
-  hgtok::set_num_threads(saved);
+}
+
+TEST_CASE("threads: set_num_threads(0) restores the default; ThreadScope sets and restores", "[core][threading]") {
+  const int start = hgtok::num_threads();
+  REQUIRE(start == hgtok::default_num_threads());  // no test leaves its count behind
+#ifdef HGTOK_WITH_OPENMP
+  hgtok::set_num_threads(3);
+  REQUIRE(hgtok::num_threads() == 3);
+  hgtok::set_num_threads(0);
+  REQUIRE(hgtok::num_threads() == hgtok::default_num_threads());
+  hgtok::set_num_threads(-2);
+  REQUIRE(hgtok::num_threads() == hgtok::default_num_threads());
+  {
+    hgtok::ThreadScope outer(5);
+    REQUIRE(hgtok::num_threads() == 5);
+    {
+      hgtok::ThreadScope inner(1);
+      REQUIRE(hgtok::num_threads() == 1);
+    }
+    REQUIRE(hgtok::num_threads() == 5);
+    hgtok::ThreadScope back(0);
+    REQUIRE(hgtok::num_threads() == hgtok::default_num_threads());
+  }
+#else
+  hgtok::ThreadScope scope(4);
+  REQUIRE(hgtok::num_threads() == 1);  // without OpenMP hgtok runs on the caller's thread
+#endif
+  REQUIRE(hgtok::num_threads() == start);
 }
 
 TEST_CASE("dtype names parse and print", "[core][dtype]") {

@@ -33,12 +33,6 @@ double relative_error(const Matrix<float>& x, const Matrix<float>& w, const Matr
   return err;
 }
 
-struct ThreadCount {
-  int saved = num_threads();
-  explicit ThreadCount(int n) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved); }
-};
-
 }  // namespace
 
 TEST_CASE("gemm matches a double product at every edge of the kernel", "[gemm]") {
@@ -90,11 +84,11 @@ TEST_CASE("gemm rows are independent of the other rows, the row count and the th
   const Matrix<float> x = random_matrix(200, k, rng), w = random_matrix(k, n, rng);
   Matrix<float> all(200, n);
   {
-    ThreadCount one(1);
+    ThreadScope one(1);
     detail::gemm<float>(x, w, all);
   }
   {
-    ThreadCount two(2);
+    ThreadScope two(2);
     Matrix<float> again(200, n);
     detail::gemm<float>(x, w, again);
     REQUIRE(again == all);
@@ -157,7 +151,7 @@ TEST_CASE("gemm from a PackedWeight gives the bytes of gemm from W, at every edg
   Matrix<float> expected(40, 2304);
   detail::gemm<float>(x, w, expected);
   for (int threads : {1, 2}) {
-    ThreadCount count(threads);
+    ThreadScope count(threads);
     Matrix<float> big_y = Matrix<float>::Constant(50, 2400, 7.0f);
     detail::gemm<float>(x, w, big_y.block(2, 5, 40, 2304), &packed);
     INFO(threads << " threads");
@@ -195,4 +189,77 @@ TEST_CASE("Linear::pack keeps the results and is dropped when the weight is chan
   auto dbl = nn::Linear<double>(4, 3);
   dbl.pack();
   REQUIRE(dbl.packed() == nullptr);
+}
+
+TEST_CASE("gemm's AVX2 and AVX-512 paths give the same bytes, at every edge, split and thread count", "[gemm][isa]") {
+  if (!detail::gemm_isa_supported(detail::GemmIsa::avx512)) {
+    WARN("SKIPPED: this CPU has no AVX-512F (best path: " << detail::to_string(detail::gemm_best_isa())
+                                                          << "), so the AVX2 and AVX-512 paths cannot be compared "
+                                                             "here; run this test on a host with both");
+    return;
+  }
+  Rng rng(17, 0);
+  // Row blocks of 1 to 12 and their tails, one and two panels (1 to 32 columns), depth blocks and their tails.
+  for (Index m : {1, 2, 5, 6, 7, 11, 12, 13, 25, 131})
+    for (Index k : {1, 3, 255, 256, 257, 600})
+      for (Index n : {1, 7, 16, 17, 31, 32, 33, 129, 144, 300}) {
+        const Matrix<float> x = random_matrix(m, k, rng), w = random_matrix(k, n, rng);
+        const detail::PackedWeight packed(w);
+        Matrix<float> avx2(m, n), avx512(m, n), avx512_packed(m, n);
+        avx512.setConstant(std::nanf(""));
+        avx512_packed.setConstant(std::nanf(""));
+        {
+          detail::GemmIsaScope isa(detail::GemmIsa::avx2);
+          detail::gemm<float>(x, w, avx2);
+        }
+        {
+          detail::GemmIsaScope isa(detail::GemmIsa::avx512);
+          detail::gemm<float>(x, w, avx512);
+          detail::gemm<float>(x, w, avx512_packed, &packed);
+        }
+        INFO("m=" << m << " k=" << k << " n=" << n);
+        REQUIRE(avx512 == avx2);
+        REQUIRE(avx512_packed == avx2);
+      }
+  // HiGPT's projector shape, strided, at 1 and 2 threads; nothing outside y's block is written.
+  const Matrix<float> w = random_matrix(768, 2304, rng), big_x = random_matrix(60, 800, rng);
+  auto x = big_x.block(3, 7, 40, 768);
+  Matrix<float> expected(40, 2304);
+  {
+    detail::GemmIsaScope isa(detail::GemmIsa::avx2);
+    detail::gemm<float>(x, w, expected);
+  }
+  detail::GemmIsaScope isa(detail::GemmIsa::avx512);
+  for (int threads : {1, 2}) {
+    ThreadScope count(threads);
+    Matrix<float> big_y = Matrix<float>::Constant(50, 2400, 7.0f);
+    detail::gemm<float>(x, w, big_y.block(2, 5, 40, 2304));
+    INFO(threads << " threads");
+    REQUIRE(big_y.block(2, 5, 40, 2304) == expected);
+    big_y.block(2, 5, 40, 2304).setConstant(7.0f);
+    REQUIRE((big_y.array() == 7.0f).all());
+  }
+}
+
+TEST_CASE("gemm's path can be chosen, is checked against the CPU and is restored by its scope", "[gemm][isa]") {
+  const detail::GemmIsa before = detail::gemm_isa();
+  REQUIRE(detail::gemm_isa_supported(detail::GemmIsa::eigen));
+  REQUIRE(detail::gemm_isa_supported(detail::gemm_best_isa()));
+  {
+    detail::GemmIsaScope isa(detail::GemmIsa::eigen);
+    REQUIRE(detail::gemm_isa() == detail::GemmIsa::eigen);
+    REQUIRE_FALSE(detail::gemm_uses_kernel<float>());
+    Rng rng(18, 0);
+    const Matrix<float> x = random_matrix(9, 300, rng), w = random_matrix(300, 40, rng);
+    Matrix<float> y(9, 40);
+    detail::gemm<float>(x, w, y);
+    REQUIRE(relative_error(x, w, y) < 1e-5);
+  }
+  REQUIRE(detail::gemm_isa() == before);
+  if (!detail::gemm_isa_supported(detail::GemmIsa::avx512))
+    HGTOK_REQUIRE_THROWS_WITH(detail::set_gemm_isa(detail::GemmIsa::avx512), ValueError, "'avx512' is not supported");
+  REQUIRE_THROWS_AS(detail::parse_gemm_isa("avx1024", "environment", "HGTOK_GEMM_ISA"), ValueError);
+  HGTOK_REQUIRE_THROWS_WITH(detail::parse_gemm_isa("sse", "environment", "HGTOK_GEMM_ISA"), ValueError,
+                            "field 'HGTOK_GEMM_ISA': 'sse' is not one of eigen, avx2, avx512");
+  REQUIRE(detail::gemm_isa() == before);
 }

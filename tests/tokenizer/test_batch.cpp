@@ -339,3 +339,28 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   REQUIRE_THROWS_WITH(tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("e"), o),
                       Catch::Contains("micro_batch"));
 }
+
+TEST_CASE("batch: tokenize_many gives the same bytes on the AVX2 and AVX-512 GEMM paths", "[tokenizer][batch][isa]") {
+  if (!detail::gemm_isa_supported(detail::GemmIsa::avx512)) {
+    WARN("SKIPPED: this CPU has no AVX-512F (best GEMM path: " << detail::to_string(detail::gemm_best_isa())
+                                                               << "); run this test on a host with AVX2 and AVX-512");
+    return;
+  }
+  const auto& s = setup();
+  const std::vector<std::string> order{"movie", "director", "actor"};
+  std::vector<Subgraph<float>> subs;
+  for (Index t : {4, 0, 19, 7, 3, 12, 16}) subs.push_back(s.sampler.sample(s.graph, "movie", t));
+  std::vector<const Subgraph<float>*> ptrs;
+  for (const auto& sub : subs) ptrs.push_back(&sub);
+  auto tokens_on = [&](detail::GemmIsa isa) {
+    detail::GemmIsaScope scope(isa);
+    return s.tok.tokenize_many(ptrs, s.table, order);
+  };
+  const auto avx2 = tokens_on(detail::GemmIsa::avx2), avx512 = tokens_on(detail::GemmIsa::avx512);
+  REQUIRE(avx2.size() == avx512.size());
+  for (std::size_t i = 0; i < avx2.size(); ++i) {
+    INFO("subgraph " << i);
+    REQUIRE(avx2[i].tokens.shape() == avx512[i].tokens.shape());
+    REQUIRE(std::equal(avx2[i].tokens.begin(), avx2[i].tokens.end(), avx512[i].tokens.begin()));
+  }
+}

@@ -359,6 +359,27 @@ TEST_CASE("tokenizer kernels: bitwise identical tokens at 1 and 2 threads", "[to
   }
 }
 
+TEST_CASE("tokenizer kernels: bitwise identical tokens on the AVX2 and AVX-512 GEMM paths", "[tokenizer][isa]") {
+  if (!detail::gemm_isa_supported(detail::GemmIsa::avx512)) {
+    WARN("SKIPPED: this CPU has no AVX-512F (best GEMM path: " << detail::to_string(detail::gemm_best_isa())
+                                                               << "); run this test on a host with AVX2 and AVX-512");
+    return;
+  }
+  for (const auto& kernel : kKernels) {
+    INFO(kernel);
+    const auto g = big_graph<float>(6, 6);
+    const auto table = big_table<float>();
+    const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(big_config(kernel, 2), "t.json"), 9);
+    auto tokens_on = [&](detail::GemmIsa isa) {
+      detail::GemmIsaScope scope(isa);
+      return tok.tokenize(g, table, {"a", "b"});
+    };
+    const auto avx2 = tokens_on(detail::GemmIsa::avx2), avx512 = tokens_on(detail::GemmIsa::avx512);
+    REQUIRE(avx2.tokens.size() == avx512.tokens.size());
+    CHECK(std::equal(avx2.tokens.begin(), avx2.tokens.end(), avx512.tokens.begin()));
+  }
+}
+
 TEST_CASE("tokenizer kernels: a 2-layer stack feeds layer 1 with layer 0's outputs", "[tokenizer]") {
   const auto g = big_graph<double>(6, 6);
   const auto table = big_table<double>();

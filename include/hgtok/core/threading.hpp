@@ -12,10 +12,22 @@
 
 namespace hgtok {
 
-/// Sets the number of threads hgtok uses (OpenMP's max threads). n <= 0 keeps the default.
+/// The thread count hgtok starts with: what OpenMP had when hgtok first asked (OMP_NUM_THREADS, else the cores).
+inline int default_num_threads() {
+#ifdef HGTOK_WITH_OPENMP
+  static const int n = omp_get_max_threads();
+  return n;
+#else
+  return 1;
+#endif
+}
+
+/// Sets the number of threads hgtok's parallel loops use; n <= 0 restores default_num_threads(). This is OpenMP's
+/// thread count for the calling thread (omp_set_num_threads), so it is shared with Eigen's own parallel products
+/// (Eigen::nbThreads) and with the caller's OpenMP loops on that thread; other std::threads keep theirs.
 inline void set_num_threads(int n) {
 #ifdef HGTOK_WITH_OPENMP
-  if (n > 0) omp_set_num_threads(n);
+  omp_set_num_threads(n > 0 ? n : default_num_threads());
 #else
   (void)n;
 #endif
@@ -24,11 +36,24 @@ inline void set_num_threads(int n) {
 /// The number of threads hgtok's parallel loops use.
 inline int num_threads() {
 #ifdef HGTOK_WITH_OPENMP
+  default_num_threads();  // taken before any change
   return omp_get_max_threads();
 #else
   return 1;
 #endif
 }
+
+/// Sets the thread count for a scope and restores the one before (n <= 0: the default).
+class ThreadScope {
+ public:
+  explicit ThreadScope(int n) : saved_(num_threads()) { set_num_threads(n); }
+  ~ThreadScope() { set_num_threads(saved_); }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int saved_;
+};
 
 namespace detail {
 

@@ -7,6 +7,11 @@
 // whether x holds that row alone or among thousands, for any split of the columns and any thread count. That is
 // what lets hgtok tokenize many targets in one product and still give each target the tokens it gets alone.
 //
+// The kernel has two instruction paths, picked at run time: AVX2 (8 columns per instruction) and AVX-512F (16, on
+// CPUs that have it). Both run the same chain per element, so they give the same bytes and tokens do not depend on
+// the CPU. Eigen's product (no AVX2, or HGTOK_NO_GEMM_KERNEL) rounds in another order and may differ in the last
+// bits. HGTOK_GEMM_ISA=eigen|avx2|avx512 in the environment, or set_gemm_isa(), picks a path by hand.
+//
 // Why not a BLAS: none promises results independent of the number of rows (kernels for edge rows and blocking
 // choices differ with M), and small-M products (tens of nodes against a 768×2304 projector, hgtok's common case)
 // pay for repacking the whole weight on every call. This kernel packs a group of kGemmDepth×16 panels of W at a
@@ -17,12 +22,15 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <string>
 #include <type_traits>
 
+#include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
 
@@ -30,6 +38,10 @@
     !defined(HGTOK_NO_GEMM_KERNEL)
 #define HGTOK_GEMM_KERNEL 1
 #include <immintrin.h>
+#endif
+// The AVX-512 path's target (a macro so that a check on a CPU without AVX-512 can build that path emulated).
+#ifndef HGTOK_TARGET_AVX512
+#define HGTOK_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #endif
 
 namespace hgtok::detail {
@@ -76,17 +88,84 @@ class PackedWeight {
   std::size_t count_ = 0;
 };
 
-#ifdef HGTOK_GEMM_KERNEL
-/// Whether this CPU runs the AVX2 + FMA kernel (asked once).
-inline bool gemm_kernel_available() {
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return ok;
+/// The instruction path gemm<float> takes: Eigen's product, or hgtok's kernel with AVX2 + FMA or with AVX-512F.
+enum class GemmIsa { eigen, avx2, avx512 };
+
+inline const char* to_string(GemmIsa isa) {
+  return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "eigen";
 }
 
+/// The best path this CPU (and this build) supports.
+inline GemmIsa gemm_best_isa() {
+#ifdef HGTOK_GEMM_KERNEL
+  static const GemmIsa best = [] {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return GemmIsa::eigen;
+    return __builtin_cpu_supports("avx512f") ? GemmIsa::avx512 : GemmIsa::avx2;
+  }();
+  return best;
+#else
+  return GemmIsa::eigen;
+#endif
+}
 
+/// Whether this CPU and build can run `isa` (every CPU runs Eigen's product; AVX-512 hosts also run AVX2).
+inline bool gemm_isa_supported(GemmIsa isa) { return static_cast<int>(isa) <= static_cast<int>(gemm_best_isa()); }
+
+/// The chosen path, process-wide: -1 until first asked, then the environment's HGTOK_GEMM_ISA or the best.
+inline std::atomic<int>& gemm_isa_setting() {
+  static std::atomic<int> setting{-1};
+  return setting;
+}
+
+/// Parses "eigen", "avx2" or "avx512" given by `source` (an environment variable, a call) as `field`.
+inline GemmIsa parse_gemm_isa(const std::string& name, const std::string& source, const std::string& field) {
+  for (GemmIsa isa : {GemmIsa::eigen, GemmIsa::avx2, GemmIsa::avx512})
+    if (name == to_string(isa)) {
+      if (!gemm_isa_supported(isa))
+        throw ValueError(source, field,
+                         "'" + name + "' is not supported by this CPU (or build); the best here is '" +
+                             to_string(gemm_best_isa()) + "'");
+      return isa;
+    }
+  throw ValueError(source, field, "'" + name + "' is not one of eigen, avx2, avx512");
+}
+
+/// The path gemm<float> takes now.
+inline GemmIsa gemm_isa() {
+  int v = gemm_isa_setting().load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* env = std::getenv("HGTOK_GEMM_ISA");
+    const GemmIsa isa = env && *env ? parse_gemm_isa(env, "environment", "HGTOK_GEMM_ISA") : gemm_best_isa();
+    int expected = -1;
+    gemm_isa_setting().compare_exchange_strong(expected, static_cast<int>(isa));
+    v = gemm_isa_setting().load(std::memory_order_relaxed);
+  }
+  return static_cast<GemmIsa>(v);
+}
+
+/// Forces a path for the whole process (for tests and benchmarks); returns the previous one. A path this CPU
+/// lacks is a ValueError. Not meant to change while products run on other threads.
+inline GemmIsa set_gemm_isa(GemmIsa isa) {
+  parse_gemm_isa(to_string(isa), "set_gemm_isa", "isa");  // checks that this CPU supports it
+  const GemmIsa before = gemm_isa();
+  gemm_isa_setting().store(static_cast<int>(isa), std::memory_order_relaxed);
+  return before;
+}
+
+/// Sets a path for a scope and restores the previous one.
+class GemmIsaScope {
+ public:
+  explicit GemmIsaScope(GemmIsa isa) : saved_(set_gemm_isa(isa)) {}
+  ~GemmIsaScope() { gemm_isa_setting().store(static_cast<int>(saved_), std::memory_order_relaxed); }
+  GemmIsaScope(const GemmIsaScope&) = delete;
+  GemmIsaScope& operator=(const GemmIsaScope&) = delete;
+
+ private:
+  GemmIsa saved_;
+};
+
+#ifdef HGTOK_GEMM_KERNEL
 /// Stores (or adds) one row's 16 results; cols < 16 writes only the first cols.
 __attribute__((target("avx2,fma"))) inline void gemm_store_row(float* out, __m256 lo, __m256 hi, int cols,
                                                                  bool accumulate) {
@@ -158,19 +237,94 @@ __attribute__((target("avx2,fma"))) inline void gemm_micro(Index kc, const float
   if constexpr (R > 5) gemm_store_row(y + 5 * ldy, l5, h5, cols, accumulate);
 }
 
-/// Calls gemm_micro for rows [i, m1) in blocks of 6 and a last block of 1 to 5.
-__attribute__((target("avx2,fma"))) inline void gemm_rows(Index kc, const float* x, Index ldx, const float* panel,
-                                                            float* y, Index ldy, int cols, bool accumulate, Index rows) {
-  switch (rows) {
-    case 6: gemm_micro<6>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
-    case 5: gemm_micro<5>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
-    case 4: gemm_micro<4>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
-    case 3: gemm_micro<3>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
-    case 2: gemm_micro<2>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
-    case 1: gemm_micro<1>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
-    default: break;
+/// The AVX2 path: gemm_micro on 6 rows × one panel (16 columns) per call.
+struct GemmAvx2 {
+  static constexpr Index kRows = kGemmRows;
+  static constexpr Index kPanels = 1;
+  /// y[0:rows, 0:cols] (+)= x[0:rows, 0:kc]·panel; `panel_stride` (the next panel) is unused here.
+  __attribute__((target("avx2,fma"))) static void run(Index rows, Index kc, const float* x, Index ldx,
+                                                      const float* panel, Index panel_stride, float* y, Index ldy,
+                                                      int cols, bool accumulate) {
+    (void)panel_stride;
+    switch (rows) {
+      case 6: gemm_micro<6>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+      case 5: gemm_micro<5>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+      case 4: gemm_micro<4>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+      case 3: gemm_micro<3>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+      case 2: gemm_micro<2>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+      case 1: gemm_micro<1>(kc, x, ldx, panel, y, ldy, cols, accumulate); break;
+      default: break;
+    }
+  }
+};
+
+/// Stores (or adds) one row's results of a 16-column panel; cols < 16 writes only the first cols (masked).
+HGTOK_TARGET_AVX512 inline void gemm_store_row16(float* out, __m512 v, int cols,
+                                                                          bool accumulate) {
+  const __mmask16 mask = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1u);
+  if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), v);
+  _mm512_mask_storeu_ps(out, mask, v);
+}
+
+/// The AVX-512 path's micro-kernel: y[0:R, 0:cols] (+)= x[0:R, 0:kc]·[panel0 | panel1], two adjacent packed
+/// panels (32 columns, panel1 = panel0 + panel_stride), one 16-float register per row and panel. Each element is
+/// the same chain of FMAs as in gemm_micro, so the bytes are the AVX2 path's. cols <= 16 leaves panel1 unread.
+template <int R>
+HGTOK_TARGET_AVX512 inline void gemm_micro512(Index kc, const float* x, Index ldx,
+                                                                      const float* panel0, Index panel_stride,
+                                                                      float* y, Index ldy, int cols,
+                                                                      bool accumulate) {
+  static_assert(R >= 1 && R <= 12, "1 to 12 rows");
+  __m512 lo[R], hi[R];
+  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+  if (cols > 16) {
+    const float* panel1 = panel0 + panel_stride;
+    for (Index k = 0; k < kc; ++k) {
+      const __m512 b0 = _mm512_load_ps(panel0 + 16 * k), b1 = _mm512_load_ps(panel1 + 16 * k);
+#pragma GCC unroll 12
+      for (int r = 0; r < R; ++r) {
+        const __m512 a = _mm512_set1_ps(x[r * ldx + k]);
+        lo[r] = _mm512_fmadd_ps(a, b0, lo[r]);
+        hi[r] = _mm512_fmadd_ps(a, b1, hi[r]);
+      }
+    }
+  } else {
+    for (Index k = 0; k < kc; ++k) {
+      const __m512 b0 = _mm512_load_ps(panel0 + 16 * k);
+#pragma GCC unroll 12
+      for (int r = 0; r < R; ++r) lo[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), b0, lo[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    gemm_store_row16(y + r * ldy, lo[r], std::min(cols, 16), accumulate);
+    if (cols > 16) gemm_store_row16(y + r * ldy + 16, hi[r], cols - 16, accumulate);
   }
 }
+
+/// The AVX-512 path: 12 rows × two panels (32 columns) per call, 24 accumulators of the 32 registers.
+struct GemmAvx512 {
+  static constexpr Index kRows = 12;
+  static constexpr Index kPanels = 2;
+  HGTOK_TARGET_AVX512 static void run(Index rows, Index kc, const float* x, Index ldx,
+                                                              const float* panel, Index panel_stride, float* y,
+                                                              Index ldy, int cols, bool accumulate) {
+    switch (rows) {
+      case 12: gemm_micro512<12>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 11: gemm_micro512<11>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 10: gemm_micro512<10>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 9: gemm_micro512<9>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 8: gemm_micro512<8>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 7: gemm_micro512<7>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 6: gemm_micro512<6>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 5: gemm_micro512<5>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 4: gemm_micro512<4>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 3: gemm_micro512<3>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 2: gemm_micro512<2>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      case 1: gemm_micro512<1>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
+      default: break;
+    }
+  }
+};
 
 constexpr Index kGemmGroup = 8;          // panels packed together: kGemmDepth × 128 floats (128 KiB) stay in L2
 constexpr Index kGemmPrefetchRows = 16;  // rows of W asked for ahead of packing
@@ -180,8 +334,10 @@ inline Index gemm_packed_offset(Index k0, Index kc, Index p, Index npad) { retur
 
 /// Rows [m0, m1) × panels [p0, p1) of y = x·W, all of K. W is either row-major (w, ldw), read row by row, 512
 /// contiguous bytes at a time, into a group of panels on the stack; or pre-packed (prepacked != nullptr, the layout
-/// of PackedWeight), where a group is already one contiguous block. Each 6-row block of x then runs against every
-/// panel of the group (x's block stays in L1, the group in L2). Both give the same bytes.
+/// of PackedWeight), where a group is already one contiguous block. Each block of Micro::kRows rows of x then runs
+/// against every Micro::kPanels panels of the group (x's block stays in L1, the group in L2). Both give the same
+/// bytes, and so do both Micro paths.
+template <class Micro>
 __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index ldx, const float* w, Index ldw,
                                                             const float* prepacked, float* y, Index ldy,
                                                             Index k_total, Index n, Index m0, Index m1, Index p0,
@@ -224,20 +380,22 @@ __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index 
           const Index nkc = std::min(kGemmDepth, k_total - nk0), ng1 = std::min(p1, ng0 + kGemmGroup);
           next = reinterpret_cast<const char*>(prepacked + gemm_packed_offset(nk0, nkc, ng0, npad));
           next_lines = (ng1 - ng0) * nkc * kGemmCols * Index(sizeof(float)) / 64;
-          const Index calls = ((m1 - m0 + kGemmRows - 1) / kGemmRows) * (g1 - g0);
+          const Index calls =
+              ((m1 - m0 + Micro::kRows - 1) / Micro::kRows) * ((g1 - g0 + Micro::kPanels - 1) / Micro::kPanels);
           lines_per_call = (next_lines + calls - 1) / calls;
         }
       }
       Index asked = 0;
-      for (Index i = m0; i < m1; i += kGemmRows) {
-        const Index rows = std::min<Index>(kGemmRows, m1 - i);
-        for (Index p = g0; p < g1; ++p) {
+      for (Index i = m0; i < m1; i += Micro::kRows) {
+        const Index rows = std::min<Index>(Micro::kRows, m1 - i);
+        for (Index p = g0; p < g1; p += Micro::kPanels) {
           const Index c0 = p * kGemmCols;
-          const int cols = static_cast<int>(std::min<Index>(kGemmCols, n - c0));
+          const Index panels = std::min<Index>(Micro::kPanels, g1 - p);
+          const int cols = static_cast<int>(std::min<Index>(panels * kGemmCols, n - c0));
           for (const Index end = std::min(next_lines, asked + lines_per_call); asked < end; ++asked)
             _mm_prefetch(next + 64 * asked, _MM_HINT_T1);
-          gemm_rows(kc, x + i * ldx + k0, ldx, group + (p - g0) * kc * kGemmCols, y + i * ldy + c0, ldy, cols,
-                    accumulate, rows);
+          Micro::run(rows, kc, x + i * ldx + k0, ldx, group + (p - g0) * kc * kGemmCols, kc * kGemmCols,
+                     y + i * ldy + c0, ldy, cols, accumulate);
         }
       }
     }
@@ -245,8 +403,9 @@ __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index 
 }
 
 /// y = x·W with the kernel: tiles of rows × panel groups run in parallel (the split changes no result).
-inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, const float* prepacked, float* y,
-                        Index ldy, Index m, Index k, Index n) {
+template <class Micro>
+void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, const float* prepacked, float* y, Index ldy,
+                 Index m, Index k, Index n) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (Index i = 0; i < m; ++i) std::fill(y + i * ldy, y + i * ldy + n, 0.0f);
@@ -257,9 +416,10 @@ inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, co
   const Index threads = in_parallel() ? 1 : num_threads();
   // Columns first (each task packs its own part of W once); rows as well when there are too few column groups.
   const Index col_tasks = std::min(groups, threads);
-  const Index row_tasks = std::min((threads + col_tasks - 1) / col_tasks, (m + 4 * kGemmRows - 1) / (4 * kGemmRows));
+  constexpr Index kRows = Micro::kRows;
+  const Index row_tasks = std::min((threads + col_tasks - 1) / col_tasks, (m + 4 * kRows - 1) / (4 * kRows));
   const Index groups_per_task = (groups + col_tasks - 1) / col_tasks;
-  const Index rows_per_task = ((m + row_tasks - 1) / row_tasks + kGemmRows - 1) / kGemmRows * kGemmRows;
+  const Index rows_per_task = ((m + row_tasks - 1) / row_tasks + kRows - 1) / kRows * kRows;
   parallel_for(
       row_tasks * col_tasks,
       [&](std::int64_t t) {
@@ -267,7 +427,7 @@ inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, co
         const Index m0 = std::min(m, rt * rows_per_task), m1 = std::min(m, m0 + rows_per_task);
         const Index p0 = std::min(panels, ct * groups_per_task * kGemmGroup);
         const Index p1 = std::min(panels, p0 + groups_per_task * kGemmGroup);
-        if (m0 < m1 && p0 < p1) gemm_tile(x, ldx, w, ldw, prepacked, y, ldy, k, n, m0, m1, p0, p1);
+        if (m0 < m1 && p0 < p1) gemm_tile<Micro>(x, ldx, w, ldw, prepacked, y, ldy, k, n, m0, m1, p0, p1);
       },
       2);
 }
@@ -278,7 +438,7 @@ inline void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, co
 template <class T>
 bool gemm_uses_kernel() {
 #ifdef HGTOK_GEMM_KERNEL
-  if constexpr (std::is_same_v<T, float>) return gemm_kernel_available();
+  if constexpr (std::is_same_v<T, float>) return gemm_isa() != GemmIsa::eigen;
 #endif
   return false;
 }
@@ -293,17 +453,29 @@ void gemm(const Eigen::Ref<const Matrix<T>, 0, Eigen::OuterStride<>>& x,
   eigen_assert(x.cols() == w.rows() && y.rows() == x.rows() && y.cols() == w.cols());
 #ifdef HGTOK_GEMM_KERNEL
   if constexpr (std::is_same_v<T, float>) {
-    if (gemm_kernel_available()) {
+    const GemmIsa isa = gemm_isa();
+    if (isa != GemmIsa::eigen) {
       const bool use_packed = packed != nullptr && packed->data() != nullptr && packed->rows() == w.rows() &&
                               packed->cols() == w.cols();
-      gemm_kernel(x.data(), x.outerStride(), w.data(), w.outerStride(), use_packed ? packed->data() : nullptr,
-                  y.data(), y.outerStride(), x.rows(), x.cols(), w.cols());
+      auto* kernel = isa == GemmIsa::avx512 ? &gemm_kernel<GemmAvx512> : &gemm_kernel<GemmAvx2>;
+      kernel(x.data(), x.outerStride(), w.data(), w.outerStride(), use_packed ? packed->data() : nullptr, y.data(),
+             y.outerStride(), x.rows(), x.cols(), w.cols());
       return;
     }
   }
 #endif
   (void)packed;
-  y.noalias() = x * w;
+  // Eigen's product, on one thread per block of rows: Eigen's own threads would choose its depth blocking by their
+  // number, so the rounding would follow the thread count.
+  const Index m = x.rows();
+  const Index blocks = in_parallel() ? 1 : std::max<Index>(1, std::min<Index>(num_threads(), m / 32));
+  const Index per_block = (m + blocks - 1) / blocks;
+  parallel_for(blocks, [&](std::int64_t b) {
+    const Index r0 = std::min<Index>(m, b * per_block), r1 = std::min<Index>(m, r0 + per_block);
+    if (r0 >= r1) return;
+    ThreadScope serial(1);
+    y.middleRows(r0, r1 - r0).noalias() = x.middleRows(r0, r1 - r0) * w;
+  });
 }
 
 }  // namespace hgtok::detail
