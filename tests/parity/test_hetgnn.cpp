@@ -13,9 +13,10 @@
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
-#include "test_util.hpp"
+#include "parity_util.hpp"
 
 using namespace hgtok;
+using hgtok_test::max_error;
 using hgtok_test::tests_path;
 
 namespace {
@@ -42,24 +43,6 @@ MetaHetGNN<T> load_meta(const WeightStore& w) {
   const auto m = meta("meta");
   return MetaHetGNN<T>::load(w, "", std::stoll(m.at("content_dim")), std::stoll(m.at("out_channels")),
                              std::stoll(m.at("embedding_dim")), std::stod(m.at("negative_slope")));
-}
-
-template <class T>
-double max_error(const TypeMatrices<T>& out, const WeightStore& w, const std::map<std::string, std::string>& rename = {}) {
-  std::size_t expected_types = 0;
-  for (const auto& name : w.names())
-    if (name.rfind("expected/", 0) == 0) ++expected_types;
-  REQUIRE(out.size() == expected_types);
-  double err = 0;
-  for (const auto& [type, m] : out) {
-    auto it = rename.find(type);
-    const auto& view = w.view("expected/" + (it == rename.end() ? type : it->second));
-    REQUIRE(view.shape == Shape{m.rows(), m.cols()});
-    const auto expected = view.template to_vector<double>();
-    for (Index i = 0; i < m.size(); ++i)
-      err = std::max(err, std::abs(static_cast<double>(m.data()[i]) - expected[static_cast<std::size_t>(i)]));
-  }
-  return err;
 }
 
 template <class T>

@@ -8,7 +8,7 @@
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
-#include "test_util.hpp"
+#include "parity_util.hpp"
 
 using namespace hgtok;
 using hgtok_test::tests_path;
@@ -17,33 +17,15 @@ namespace {
 
 std::string fixture(const std::string& name) { return tests_path("fixtures/hgt_" + name + ".safetensors"); }
 
-Index meta_int(const std::string& path, const std::string& key) {
-  return std::stoll(SafetensorsFile::open(path).metadata().at(key));
-}
+using hgtok_test::max_error;
+using hgtok_test::metadata_int;
 
 template <class T>
 HGTConv<T> load_layer(const HeteroGraph<T>& g, const WeightStore& w, const std::string& path) {
   std::map<std::string, Index> in;
   for (const auto& t : g.node_types()) in[t] = g.feature_dim(g.node_type_id(t));
-  return HGTConv<T>::load(w, "", in, meta_int(path, "out_channels"), meta_int(path, "heads"), g.node_types(),
+  return HGTConv<T>::load(w, "", in, metadata_int(path, "out_channels"), metadata_int(path, "heads"), g.node_types(),
                           g.edge_types());
-}
-
-template <class T>
-double max_error(const TypeMatrices<T>& out, const WeightStore& w) {
-  std::size_t expected_types = 0;
-  for (const auto& name : w.names())
-    if (name.rfind("expected/", 0) == 0) ++expected_types;
-  REQUIRE(out.size() == expected_types);
-  double err = 0;
-  for (const auto& [type, m] : out) {
-    const auto& view = w.view("expected/" + type);
-    REQUIRE(view.shape == Shape{m.rows(), m.cols()});
-    const auto expected = view.template to_vector<double>();
-    for (Index i = 0; i < m.size(); ++i)
-      err = std::max(err, std::abs(static_cast<double>(m.data()[i]) - expected[static_cast<std::size_t>(i)]));
-  }
-  return err;
 }
 
 template <class T>

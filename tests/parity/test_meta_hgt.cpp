@@ -8,9 +8,10 @@
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
-#include "test_util.hpp"
+#include "parity_util.hpp"
 
 using namespace hgtok;
+using hgtok_test::max_error;
 using hgtok_test::tests_path;
 
 namespace {
@@ -24,23 +25,6 @@ MetaHGTConv<T> load_layer(const WeightStore& w, const std::string& path) {
                                                          : MetaHGTConv<T>::Variant::Pretrain;
   return MetaHGTConv<T>::load(w, "", std::stoll(meta.at("in_channels")), std::stoll(meta.at("out_channels")),
                               std::stoll(meta.at("heads")), std::stoll(meta.at("embedding_dim")), variant);
-}
-
-template <class T>
-double max_error(const TypeMatrices<T>& out, const WeightStore& w) {
-  std::size_t expected_types = 0;
-  for (const auto& name : w.names())
-    if (name.rfind("expected/", 0) == 0) ++expected_types;
-  REQUIRE(out.size() == expected_types);
-  double err = 0;
-  for (const auto& [type, m] : out) {
-    const auto& view = w.view("expected/" + type);
-    REQUIRE(view.shape == Shape{m.rows(), m.cols()});
-    const auto expected = view.template to_vector<double>();
-    for (Index i = 0; i < m.size(); ++i)
-      err = std::max(err, std::abs(static_cast<double>(m.data()[i]) - expected[static_cast<std::size_t>(i)]));
-  }
-  return err;
 }
 
 template <class T>

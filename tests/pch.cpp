@@ -1,0 +1,1 @@
+// Empty: the target that builds the tests' precompiled header (tests/CMakeLists.txt) needs one source.
