@@ -22,6 +22,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,7 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
@@ -305,24 +307,15 @@ HGTOK_TARGET_AVX512 inline void gemm_micro512(Index kc, const float* x, Index ld
 struct GemmAvx512 {
   static constexpr Index kRows = 12;
   static constexpr Index kPanels = 2;
-  HGTOK_TARGET_AVX512 static void run(Index rows, Index kc, const float* x, Index ldx,
-                                                              const float* panel, Index panel_stride, float* y,
-                                                              Index ldy, int cols, bool accumulate) {
-    switch (rows) {
-      case 12: gemm_micro512<12>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 11: gemm_micro512<11>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 10: gemm_micro512<10>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 9: gemm_micro512<9>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 8: gemm_micro512<8>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 7: gemm_micro512<7>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 6: gemm_micro512<6>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 5: gemm_micro512<5>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 4: gemm_micro512<4>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 3: gemm_micro512<3>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 2: gemm_micro512<2>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      case 1: gemm_micro512<1>(kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate); break;
-      default: break;
-    }
+  using Micro = void (*)(Index, const float*, Index, const float*, Index, float*, Index, int, bool);
+  template <int... R>
+  static constexpr std::array<Micro, sizeof...(R)> table(std::integer_sequence<int, R...>) {
+    return {&gemm_micro512<R + 1>...};
+  }
+  static void run(Index rows, Index kc, const float* x, Index ldx, const float* panel, Index panel_stride, float* y,
+                  Index ldy, int cols, bool accumulate) {
+    static constexpr auto micro = table(std::make_integer_sequence<int, kRows>{});  // micro[r - 1]: r rows
+    if (rows >= 1 && rows <= kRows) micro[rows - 1](kc, x, ldx, panel, panel_stride, y, ldy, cols, accumulate);
   }
 };
 
