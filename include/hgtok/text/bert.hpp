@@ -96,7 +96,7 @@ class BertModel {
 // ---------------------------------------------------------------------------------------------
 
 inline BertConfig BertConfig::load(const std::string& path) {
-  const auto j = detail::read_config_json(path);
+  const auto j = detail::read_json_file(path);
   if (!j.is_object()) throw FormatError(path, "", "must be a JSON object");
   const std::string model_type = detail::json_get<std::string>(j, "model_type", "", path);
   if (model_type != "bert")

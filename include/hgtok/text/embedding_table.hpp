@@ -8,15 +8,14 @@
 #pragma once
 
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/npy.hpp"
 #include "hgtok/io/safetensors.hpp"
 
@@ -51,14 +50,7 @@ class EmbeddingTable {
     if (arr.shape.size() != 2)
       throw ShapeError(npy_path, "shape", "embedding matrix must be 2-d [K, m], shape is " + detail::shape_str(arr.shape));
     check_float(arr.dtype, npy_path, "descr");
-    std::ifstream in(keys_json_path);
-    if (!in) throw IOError(keys_json_path, "", "cannot open for reading");
-    nlohmann::json keys;
-    try {
-      keys = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(keys_json_path, "keys", std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json keys = detail::read_json_file(keys_json_path, "keys");
     if (!keys.is_array()) throw FormatError(keys_json_path, "keys", "must be a JSON array of strings");
     if (static_cast<std::int64_t>(keys.size()) != arr.shape[0])
       throw ShapeError(keys_json_path, "keys",

@@ -40,7 +40,7 @@ class TypeDescriptions {
 
   /// Reads the JSON form above; errors name the file and the offending key.
   static TypeDescriptions load(const std::string& path) {
-    const auto j = detail::read_config_json(path);
+    const auto j = detail::read_json_file(path);
     if (!j.is_object()) throw FormatError(path, "", "must be a JSON object with \"node\" and/or \"edge\"");
     TypeDescriptions d;
     d.source_ = path;

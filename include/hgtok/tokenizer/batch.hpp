@@ -65,6 +65,8 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/threading.hpp"
 #include "hgtok/graph/sampler.hpp"
+#include "hgtok/io/atomic_file.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/tokenizer/tokenizer.hpp"
 
@@ -107,20 +109,6 @@ inline std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
   return h;
 }
 inline std::uint64_t fnv1a(std::uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size()); }
-
-inline void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw IOError(tmp, "", "cannot open for writing");
-    out << text;
-    out.flush();
-    if (!out) throw IOError(tmp, "", "write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IOError(path, "", "cannot rename from " + tmp + ": " + ec.message());
-}
 
 }  // namespace detail
 
@@ -175,12 +163,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
 
   nlohmann::json index;
   if (fs::exists(index_path)) {  // resume
-    std::ifstream in(index_path);
-    try {
-      index = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(index_path, "", std::string("not valid JSON: ") + e.what());
-    }
+    index = detail::read_json_file(index_path);
     if (!index.is_object() || index.value("format", "") != "hgtok-batch-1" || !index.contains("shards") ||
         !index["shards"].is_array())
       throw FormatError(index_path, "format", "not an hgtok batch index");
@@ -197,7 +180,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     index = {{"format", "hgtok-batch-1"}, {"fingerprint", fingerprint}, {"num_targets", n},
              {"shard_size", options.shard_size}, {"target_type", options.target_type}, {"type_order", order},
              {"llm_dim", tokenizer.config().llm_dim}, {"shards", nlohmann::json::array()}, {"complete", n == 0}};
-    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    detail::write_file_atomic(index_path, index.dump(1) + "\n");
   }
 
   BatchReport report;
@@ -392,7 +375,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
         if (previous.valid()) previous.get();  // the shards before are indexed (rethrows their task's error)
         index["shards"].push_back(std::move(entry));
         index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
-        detail::write_text_atomic(index_path, index.dump(1) + "\n");
+        detail::write_file_atomic(index_path, index.dump(1) + "\n");
       } catch (...) {
         indexed_here.set_exception(std::current_exception());
         throw;
