@@ -59,7 +59,6 @@
 #include <utility>
 #include <vector>
 
-#include "hgtok/conv/hgt_kernel.hpp"
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
@@ -67,6 +66,7 @@
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/nn/activations.hpp"
 #include "hgtok/nn/linear.hpp"
+#include "hgtok/nn/row_blocks.hpp"
 #include "hgtok/nn/segment_softmax.hpp"
 #include "hgtok/projector/generated_projectors.hpp"
 #include "hgtok/text/embedding_table.hpp"

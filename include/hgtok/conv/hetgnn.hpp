@@ -51,7 +51,6 @@
 #include <string>
 #include <vector>
 
-#include "hgtok/conv/hgt_kernel.hpp"
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
@@ -60,6 +59,7 @@
 #include "hgtok/nn/activations.hpp"
 #include "hgtok/nn/linear.hpp"
 #include "hgtok/nn/lstm.hpp"
+#include "hgtok/nn/row_blocks.hpp"
 #include "hgtok/projector/generated_projectors.hpp"
 #include "hgtok/text/embedding_table.hpp"
 

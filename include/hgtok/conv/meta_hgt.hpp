@@ -242,7 +242,7 @@ class MetaHGTConv {
       const bool skip = x.cols() == out_;
       Matrix<T> o(a.rows(), out_);
       if (pretrain)
-        detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { detail::gelu_block(a.middleRows(r0, rows)); });
+        detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { nn::gelu_inplace(a.middleRows(r0, rows)); });
       detail::blocked_linear(*lin, a, o);
       detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
         auto ob = o.middleRows(r0, rows);
