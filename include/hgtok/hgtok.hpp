@@ -5,6 +5,8 @@
 #include "hgtok/core/rng.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
+#include "hgtok/core/types.hpp"
+#include "hgtok/core/type_embeddings.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/dtype.hpp"
