@@ -14,7 +14,7 @@
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
 #if __has_include(<dlpack/dlpack.h>)
-#include "hgtok/io/dlpack.hpp"  // needs DLPack's header (Debian libdlpack-dev)
+#include "hgtok/tokenizer/dlpack_tokens.hpp"  // and io/dlpack.hpp; need DLPack's header (Debian libdlpack-dev)
 #endif
 #include "hgtok/text/embedding_table.hpp"
 #include "hgtok/text/wordpiece.hpp"
