@@ -20,6 +20,7 @@
 #include "hgtok/core/rng.hpp"
 #include "hgtok/core/threading.hpp"
 #include "hgtok/graph/random_walk.hpp"
+#include "hgtok/text/embedding_table.hpp"
 
 #include "bench_util.hpp"
 

@@ -5,6 +5,8 @@
 #include "hgtok/core/rng.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
+#include "hgtok/core/types.hpp"
+#include "hgtok/core/type_embeddings.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/dtype.hpp"
@@ -12,7 +14,7 @@
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
 #if __has_include(<dlpack/dlpack.h>)
-#include "hgtok/io/dlpack.hpp"  // needs DLPack's header (Debian libdlpack-dev)
+#include "hgtok/tokenizer/dlpack_tokens.hpp"  // and io/dlpack.hpp; need DLPack's header (Debian libdlpack-dev)
 #endif
 #include "hgtok/text/embedding_table.hpp"
 #include "hgtok/text/wordpiece.hpp"

@@ -1,8 +1,12 @@
-// core: errors, Rng determinism, parallel_for (exceptions, coverage, thread-count independence), dtype names.
+// core: errors, Rng determinism, parallel_for (exceptions, coverage, thread-count independence), dtype names,
+// type keys and the TypeEmbeddings lookup.
 #include <algorithm>
 #include <hgtok/core/error.hpp>
 #include <hgtok/core/rng.hpp>
 #include <hgtok/core/threading.hpp>
+#include <hgtok/core/type_embeddings.hpp>
+#include <hgtok/core/types.hpp>
+#include <map>
 #include <hgtok/io/dtype.hpp>
 #include <set>
 #include <string>
@@ -155,4 +159,51 @@ TEST_CASE("dtype names parse and print", "[core][dtype]") {
   CHECK(hgtok::dtype_size(hgtok::Dtype::BF16) == 2);
   CHECK(hgtok::dtype_size(hgtok::Dtype::I64) == 8);
   HGTOK_REQUIRE_THROWS_WITH(hgtok::parse_dtype("f32", "file", "w.dtype"), hgtok::FormatError, "field 'w.dtype': unsupported dtype 'f32'");
+}
+
+TEST_CASE("type keys: type_key and parse_type_key are inverse; bad keys name the source and the key", "[core][types]") {
+  const hgtok::EdgeType e{"movie", "to", "director"};
+  CHECK(hgtok::type_key("movie") == "node/movie");
+  CHECK(hgtok::type_key(e) == "edge/movie__to__director");
+  const auto n = hgtok::parse_type_key("node/movie", "t");
+  CHECK_FALSE(n.is_edge);
+  CHECK(n.node == "movie");
+  const auto k = hgtok::parse_type_key(hgtok::type_key(e), "t");
+  CHECK(k.is_edge);
+  CHECK(k.edge == e);
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::parse_type_key("node/", "t.safetensors"), hgtok::FormatError, "t.safetensors: field 'node/'");
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::parse_type_key("node/a__b", "t"), hgtok::FormatError, "'node/<type>'");
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::parse_type_key("edge/a__b", "t"), hgtok::FormatError, "src__relation__dst");
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::parse_type_key("movie", "t"), hgtok::FormatError, "'node/' or 'edge/'");
+}
+
+namespace {
+/// The smallest TypeEmbeddings: a map, to show the interface is all a kernel needs.
+class MapEmbeddings : public hgtok::TypeEmbeddings<float> {
+ public:
+  std::map<std::string, hgtok::Vector<float>> entries;
+  std::string name = "map";
+  const hgtok::Vector<float>* find(const std::string& key) const override {
+    auto it = entries.find(key);
+    return it == entries.end() ? nullptr : &it->second;
+  }
+  hgtok::Index dim() const override { return entries.empty() ? 0 : entries.begin()->second.size(); }
+  std::size_t size() const override { return entries.size(); }
+  const std::string& source() const override { return name; }
+};
+}  // namespace
+
+TEST_CASE("TypeEmbeddings: one lookup for node and edge types, errors naming the key and the width", "[core][types]") {
+  MapEmbeddings m;
+  m.entries["node/movie"] = hgtok::Vector<float>::Constant(3, 1.f);
+  m.entries["edge/movie__to__director"] = hgtok::Vector<float>::Constant(3, 2.f);
+  CHECK(hgtok::detail::type_embedding(m, std::string("movie"))[0] == 1.f);
+  CHECK(hgtok::detail::type_embedding(m, hgtok::EdgeType{"movie", "to", "director"})[0] == 2.f);
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::detail::type_embedding(m, std::string("actor")), hgtok::LookupError,
+                            "map: field 'node/actor': no type embedding for node type 'actor'");
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::detail::type_embedding(m, hgtok::EdgeType{"a", "r", "b"}), hgtok::LookupError,
+                            "field 'edge/a__r__b': no type embedding for edge type 'a__r__b'");
+  hgtok::detail::check_embedding_width(m, 3, "layer");
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::detail::check_embedding_width(m, 4, "layer"), hgtok::ShapeError,
+                            "type-embedding width 3, the layer expects 4");
 }

@@ -13,6 +13,7 @@
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"
+#include "hgtok/text/embedding_table.hpp"
 #include "parity_util.hpp"
 
 using namespace hgtok;

@@ -1,8 +1,8 @@
 // GraphTokens export: safetensors in the layout Python's safetensors package writes (fixture from
-// tests/reference/make_tokenizer_fixtures.py), npy, and the zero-copy DLPack hand-off (io/dlpack.hpp).
+// tests/reference/make_tokenizer_fixtures.py), npy, and the zero-copy DLPack hand-off (tokenizer/dlpack_tokens.hpp).
 #include <catch2/catch.hpp>
 #include <hgtok/hgtok.hpp>
-#include <hgtok/io/dlpack.hpp>
+#include <hgtok/tokenizer/dlpack_tokens.hpp>
 #include <nlohmann/json.hpp>
 
 #include "test_util.hpp"

@@ -28,7 +28,7 @@
 //
 // MetaHANConv (below HANConv): the generated, in-context variant, as HiGPT
 // does for HGT (conv/meta_hgt.hpp). The same computation, with the
-// type-dependent parameters generated from type embeddings (EmbeddingTable keys
+// type-dependent parameters generated from type embeddings (TypeEmbeddings keys
 // node/<type>, edge/<src>__<rel>__<dst>), so node and edge types never named at
 // construction work zero-shot. With e_t a node type's embedding (width m) and
 // e_r an edge type's, and one input width `in` for every node type:
@@ -59,17 +59,17 @@
 #include <utility>
 #include <vector>
 
-#include "hgtok/conv/hgt_kernel.hpp"
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
+#include "hgtok/core/type_embeddings.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/nn/activations.hpp"
 #include "hgtok/nn/linear.hpp"
+#include "hgtok/nn/row_blocks.hpp"
 #include "hgtok/nn/segment_softmax.hpp"
 #include "hgtok/projector/generated_projectors.hpp"
-#include "hgtok/text/embedding_table.hpp"
 
 namespace hgtok {
 
@@ -434,12 +434,12 @@ class MetaHANConv {
   /// dst of one of g's edge types), type embeddings from `table` (LookupError naming the missing key
   /// node/<type> or edge/<src>__<rel>__<dst>; ShapeError for a table of another width). When `attention` is
   /// given it receives the semantic attention weights β.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const EmbeddingTable<T>& table,
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const TypeEmbeddings<T>& table,
                           SemanticAttention* attention = nullptr) const {
     return run(g, detail::han_inputs(g, x), table, attention);
   }
   /// As forward(g, x, table) with the graph's own node features.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const EmbeddingTable<T>& table,
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeEmbeddings<T>& table,
                           SemanticAttention* attention = nullptr) const {
     return run(g, detail::han_inputs(g), table, attention);
   }
@@ -453,11 +453,9 @@ class MetaHANConv {
     if (m_ < 2) throw ValueError("MetaHANConv", "embedding_dim", std::to_string(m_) + " must be at least 2");
   }
 
-  TypeMatrices<T> run(const HeteroGraph<T>& g, const std::vector<const Matrix<T>*>& xs, const EmbeddingTable<T>& table,
+  TypeMatrices<T> run(const HeteroGraph<T>& g, const std::vector<const Matrix<T>*>& xs, const TypeEmbeddings<T>& table,
                       SemanticAttention* attention) const {
-    if (table.size() != 0 && table.dim() != m_)
-      throw ShapeError(table.source().empty() ? "EmbeddingTable" : table.source(), "dim",
-                       "type-embedding width " + std::to_string(table.dim()) + ", the layer expects " + std::to_string(m_));
+    detail::check_embedding_width(table, m_, "layer");
     // Node types the edge types touch: project them with their generated (cached) projection, one GEMM each.
     const std::vector<char> used = detail::han_used_node_types(g);
     std::vector<Matrix<T>> p(used.size());
@@ -465,7 +463,7 @@ class MetaHANConv {
       if (!used[static_cast<std::size_t>(t)]) continue;
       const Matrix<T>& x = detail::han_checked_features("MetaHANConv", g, t, xs[static_cast<std::size_t>(t)], in_);
       const std::string& name = g.node_type_name(t);
-      const auto proj = proj_.get(name, &table.node(name));
+      const auto proj = proj_.get(name, &detail::type_embedding(table, name));
       p[static_cast<std::size_t>(t)].resize(x.rows(), out_);
       detail::blocked_linear(*proj, x, p[static_cast<std::size_t>(t)]);
     }
@@ -474,7 +472,7 @@ class MetaHANConv {
     std::vector<std::vector<T>> src(num_e), dst(num_e);
     std::vector<const std::vector<T>*> lin_src(num_e), lin_dst(num_e);
     for (std::size_t e = 0; e < num_e; ++e) {
-      const Matrix<T> emb = table.edge(g.edge_type(static_cast<Index>(e))).transpose();
+      const Matrix<T> emb = detail::type_embedding(table, g.edge_type(static_cast<Index>(e))).transpose();
       const Matrix<T> a = lin_src_trans_.forward(emb), b = lin_dst_trans_.forward(emb);
       src[e].assign(a.data(), a.data() + out_);
       dst[e].assign(b.data(), b.data() + out_);

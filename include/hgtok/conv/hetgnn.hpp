@@ -33,7 +33,7 @@
 //   content:    x_v[s] ↦ x_v[s]·W_c(e_t) + b_c(e_t) before the content BiLSTM     (ParameterGenerator c → c)
 //   neighbours: f1(v') ↦ f1(v')·W_n(e_u) + b_n(e_u) before the neighbour BiLSTM   (ParameterGenerator d → d)
 //   attention:  a_t = Linear(m → 2d)(e_t)
-// with e_t the node type's embedding (EmbeddingTable node/<t>), so node types
+// with e_t the node type's embedding (TypeEmbeddings key node/<t>), so node types
 // never seen at construction work zero-shot. Weights:
 //   content_proj.lin_gen.*, neigh_proj.lin_gen.* (HiGPT ParameterGenerator names),
 //   content_rnn.*, neigh_rnn.* (LSTM names), att_trans.weight [2d, m], att_trans.bias [2d]
@@ -51,17 +51,17 @@
 #include <string>
 #include <vector>
 
-#include "hgtok/conv/hgt_kernel.hpp"
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
+#include "hgtok/core/type_embeddings.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/random_walk.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/nn/activations.hpp"
 #include "hgtok/nn/linear.hpp"
 #include "hgtok/nn/lstm.hpp"
+#include "hgtok/nn/row_blocks.hpp"
 #include "hgtok/projector/generated_projectors.hpp"
-#include "hgtok/text/embedding_table.hpp"
 
 namespace hgtok {
 
@@ -364,10 +364,10 @@ class MetaHetGNN {
   /// Embeds every node of g (features x, neighbours sampled on g), type
   /// embeddings from `table` (LookupError naming a type without one).
   TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const HetNeighbors& neighbors,
-                          const EmbeddingTable<T>& table) const {
+                          const TypeEmbeddings<T>& table) const {
     return run(g, &x, neighbors, table);
   }
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const HetNeighbors& neighbors, const EmbeddingTable<T>& table) const {
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const HetNeighbors& neighbors, const TypeEmbeddings<T>& table) const {
     return run(g, nullptr, neighbors, table);
   }
 
@@ -377,39 +377,31 @@ class MetaHetGNN {
     if (c_ < 1) throw ValueError("MetaHetGNN", "content_dim", std::to_string(c_) + " must be positive");
     if (m_ < 2) throw ValueError("MetaHetGNN", "embedding_dim", std::to_string(m_) + " must be at least 2");
   }
-  static const Vector<T>& embedding(const EmbeddingTable<T>& table, const std::string& type) {
-    if (!table.has_node(type))
-      throw LookupError(table.source().empty() ? "EmbeddingTable" : table.source(), "node/" + type,
-                        "no type embedding for node type '" + type + "'");
-    return table.node(type);
-  }
 
   TypeMatrices<T> run(const HeteroGraph<T>& g, const TypeMatrices<T>* x, const HetNeighbors& nb,
-                      const EmbeddingTable<T>& table) const {
+                      const TypeEmbeddings<T>& table) const {
     detail::hetgnn_check_neighbors("MetaHetGNN", g, nb);
-    if (table.size() != 0 && table.dim() != m_)
-      throw ShapeError(table.source().empty() ? "EmbeddingTable" : table.source(), "dim",
-                       "type-embedding width " + std::to_string(table.dim()) + ", the model expects " + std::to_string(m_));
+    detail::check_embedding_width(table, m_, "model");
     const Index n_types = g.num_node_types();
     std::vector<Matrix<T>> f1(static_cast<std::size_t>(n_types)), gates(f1.size());
     std::vector<const nn::LSTM<T>*> rnn(f1.size(), nullptr);
     for (Index t = 0; t < n_types; ++t) {
       const std::string& name = g.node_type_name(t);
       const Matrix<T>& xt = detail::hetgnn_features("MetaHetGNN", g, t, x, c_);
-      const auto proj = content_proj_.get(name, &embedding(table, name));
+      const auto proj = content_proj_.get(name, &detail::type_embedding(table, name));
       f1[static_cast<std::size_t>(t)] = detail::hetgnn_content(xt, c_, content_rnn_, proj.get());
     }
     for (Index u = 0; u < n_types; ++u) {
       if (!detail::hetgnn_type_used(nb, u)) continue;
       const std::string& name = g.node_type_name(u);
-      const auto proj = neigh_proj_.get(name, &embedding(table, name));
+      const auto proj = neigh_proj_.get(name, &detail::type_embedding(table, name));
       rnn[static_cast<std::size_t>(u)] = &neigh_rnn_;
       gates[static_cast<std::size_t>(u)] = detail::hetgnn_neighbor_gates(f1[static_cast<std::size_t>(u)], neigh_rnn_, proj.get());
     }
     TypeMatrices<T> out;
     for (Index c = 0; c < n_types; ++c) {
       const std::string& name = g.node_type_name(c);
-      const Matrix<T> a = att_trans_.forward(Matrix<T>(embedding(table, name).transpose()));
+      const Matrix<T> a = att_trans_.forward(Matrix<T>(detail::type_embedding(table, name).transpose()));
       out[name] = detail::hetgnn_combine(g, c, nb, f1, gates, rnn, Vector<T>(a.transpose()), static_cast<T>(slope_));
     }
     return out;

@@ -220,7 +220,7 @@ class HGTConv {
       Matrix<T> o(a.rows(), out_);
       const bool skip = x.cols() == out_;
       const T beta = nn::sigmoid(skip_.at(name));
-      detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { detail::gelu_block(a.middleRows(r0, rows)); });
+      detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { nn::gelu_inplace(a.middleRows(r0, rows)); });
       detail::blocked_linear(lin, a, o);
       if (skip)
         detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {

@@ -4,7 +4,7 @@
 // (HG_grounding/models/meta_hgt/meta_hgtconv_bert_all.py + meta_linear.py).
 //
 // HGT (conv/hgt.hpp) whose type-dependent parameters are generated from type
-// embeddings (node/<type>, edge/<src>__<rel>__<dst> in an EmbeddingTable) by
+// embeddings (node/<type>, edge/<src>__<rel>__<dst>, read through TypeEmbeddings) by
 // ParameterGenerators (projector/parameter_generator.hpp), so node and edge
 // types never seen in training work zero-shot. With e_t a node type's
 // embedding and e_r an edge type's:
@@ -47,13 +47,13 @@
 #include "hgtok/conv/hgt_kernel.hpp"
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
+#include "hgtok/core/type_embeddings.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/nn/activations.hpp"
 #include "hgtok/nn/layer_norm.hpp"
 #include "hgtok/nn/linear.hpp"
 #include "hgtok/projector/generated_projectors.hpp"
-#include "hgtok/text/embedding_table.hpp"
 
 namespace hgtok {
 
@@ -148,7 +148,7 @@ class MetaHGTConv {
 
   /// Runs the layer on g with features x, looking up type embeddings in table
   /// (LookupError naming the type when one is missing).
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const EmbeddingTable<T>& table) const {
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const TypeEmbeddings<T>& table) const {
     std::vector<const Matrix<T>*> xs(static_cast<std::size_t>(g.num_node_types()), nullptr);
     for (Index t : used_node_types(g)) {
       const std::string& name = g.node_type_name(t);
@@ -159,7 +159,7 @@ class MetaHGTConv {
     return run(g, xs, table);
   }
   /// As forward(g, x, table) with the graph's own node features.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const EmbeddingTable<T>& table) const {
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeEmbeddings<T>& table) const {
     std::vector<const Matrix<T>*> xs(static_cast<std::size_t>(g.num_node_types()), nullptr);
     for (Index t : used_node_types(g)) xs[static_cast<std::size_t>(t)] = &g.x(t);
     return run(g, xs, table);
@@ -184,18 +184,9 @@ class MetaHGTConv {
     return std::vector<Index>(used.begin(), used.end());
   }
 
-  static const Vector<T>& embedding(const EmbeddingTable<T>& table, const std::string& key, bool node) {
-    if (table.dim() != 0 && (node ? table.has_node(key) : table.contains("edge/" + key)))
-      return node ? table.node(key) : table.get("edge/" + key);
-    throw LookupError(table.source().empty() ? "EmbeddingTable" : table.source(), node ? "node/" + key : "edge/" + key,
-                      std::string("no type embedding for ") + (node ? "node type '" : "edge type '") + key + "'");
-  }
-
   TypeMatrices<T> run(const HeteroGraph<T>& g, const std::vector<const Matrix<T>*>& xs,
-                      const EmbeddingTable<T>& table) const {
-    if (table.size() != 0 && table.dim() != m_)
-      throw ShapeError(table.source().empty() ? "EmbeddingTable" : table.source(), "dim",
-                       "type-embedding width " + std::to_string(table.dim()) + ", the layer expects " + std::to_string(m_));
+                      const TypeEmbeddings<T>& table) const {
+    detail::check_embedding_width(table, m_, "layer");
     const std::vector<Index> used = used_node_types(g);
     // K, Q, V per node type with generated (cached) projectors.
     std::vector<Matrix<T>> kqv(static_cast<std::size_t>(g.num_node_types()));
@@ -210,15 +201,16 @@ class MetaHGTConv {
         throw ShapeError("MetaHGTConv", name,
                          "node type '" + name + "' has " + std::to_string(x.rows()) + " feature rows for " +
                              std::to_string(g.num_nodes(t)) + " nodes");
-      auto proj = kqv_.get(name, &embedding(table, name, true));
+      auto proj = kqv_.get(name, &detail::type_embedding(table, name));
       kqv[static_cast<std::size_t>(t)].resize(x.rows(), 3 * out_);
       detail::blocked_linear(*proj, x, kqv[static_cast<std::size_t>(t)]);
     }
     std::vector<detail::HgtRelation<T>> rels;
     std::set<Index> dst;
     for (Index e = 0; e < g.num_edge_types(); ++e) {
-      const std::string key = g.edge_type(e).key();
-      const Vector<T>& emb = embedding(table, key, false);
+      const EdgeType& type = g.edge_type(e);
+      const std::string key = type.key();
+      const Vector<T>& emb = detail::type_embedding(table, type);
       dst.insert(g.dst_type_id(e));
       detail::HgtRelation<T> r;
       r.edge_type_id = e;
@@ -234,7 +226,7 @@ class MetaHGTConv {
     const bool pretrain = variant_ == Variant::Pretrain;
     for (Index d : dst_types) {
       const std::string& name = g.node_type_name(d);
-      const Vector<T>& emb = embedding(table, name, true);
+      const Vector<T>& emb = detail::type_embedding(table, name);
       const auto lin = out_lin_.get(name, &emb);
       const T beta = nn::sigmoid(skip_trans_.forward(Matrix<T>(emb.transpose()))(0, 0));
       Matrix<T>& a = agg[static_cast<std::size_t>(d)];
@@ -242,7 +234,7 @@ class MetaHGTConv {
       const bool skip = x.cols() == out_;
       Matrix<T> o(a.rows(), out_);
       if (pretrain)
-        detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { detail::gelu_block(a.middleRows(r0, rows)); });
+        detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) { nn::gelu_inplace(a.middleRows(r0, rows)); });
       detail::blocked_linear(*lin, a, o);
       detail::for_row_blocks(a.rows(), 256, [&](Index r0, Index rows) {
         auto ob = o.middleRows(r0, rows);

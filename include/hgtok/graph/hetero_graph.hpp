@@ -25,28 +25,9 @@
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
+#include "hgtok/core/types.hpp"
 
 namespace hgtok {
-
-/// A canonical edge type (src node type, relation, dst node type).
-struct EdgeType {
-  std::string src, relation, dst;
-
-  /// "src__relation__dst", the key used in files and type-embedding tables.
-  std::string key() const { return src + "__" + relation + "__" + dst; }
-
-  /// Parses "src__relation__dst"; throws FormatError naming `source`.
-  static EdgeType parse(const std::string& key, const std::string& source = "EdgeType") {
-    const auto a = key.find("__");
-    const auto b = a == std::string::npos ? a : key.find("__", a + 2);
-    if (a == std::string::npos || b == std::string::npos || a == 0 || b == a + 2 || b + 2 >= key.size() ||
-        key.find("__", b + 2) != std::string::npos)
-      throw FormatError(source, key, "edge type key must be 'src__relation__dst'");
-    return {key.substr(0, a), key.substr(a + 2, b - a - 2), key.substr(b + 2)};
-  }
-  bool operator==(const EdgeType& o) const { return src == o.src && relation == o.relation && dst == o.dst; }
-  bool operator!=(const EdgeType& o) const { return !(*this == o); }
-};
 
 /// Compressed sparse rows: row r holds indices[indptr[r] .. indptr[r+1]].
 struct Csr {

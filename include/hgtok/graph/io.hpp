@@ -29,6 +29,7 @@
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/npy.hpp"
 #include "hgtok/io/safetensors.hpp"
 
@@ -43,21 +44,6 @@ inline void check_unbacked_count(Index count, Index limit, const std::string& so
   if (count > limit)
     throw ValueError(source, field, "node count " + std::to_string(count) + " has no feature data behind it and exceeds " +
                                         "max_nodes_without_features = " + std::to_string(limit));
-}
-
-inline nlohmann::json parse_json_field(const std::string& text, const std::string& source, const std::string& field) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(source, field, std::string("not valid JSON: ") + e.what());
-  }
-}
-
-inline nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IOError(path, "", "cannot open for reading");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_json_field(text, path, "");
 }
 
 inline std::vector<Index> edge_index_values(Dtype dtype, const Shape& shape, const unsigned char* data, std::size_t nbytes,
@@ -86,7 +72,7 @@ inline std::vector<std::string> metadata_list(const std::map<std::string, std::s
                                               const std::string& source) {
   auto it = meta.find(key);
   if (it == meta.end()) return {};
-  auto j = parse_json_field(it->second, source, "__metadata__." + key);
+  auto j = parse_json(it->second, source, "__metadata__." + key);
   if (!j.is_array()) throw FormatError(source, "__metadata__." + key, "must be a JSON list of strings");
   std::vector<std::string> out;
   for (const auto& s : j) {
@@ -110,7 +96,7 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
   }
   std::map<std::string, Index> counts;
   if (auto it = file.metadata().find("num_nodes"); it != file.metadata().end()) {
-    auto j = detail::parse_json_field(it->second, path, "__metadata__.num_nodes");
+    auto j = detail::parse_json(it->second, path, "__metadata__.num_nodes");
     if (!j.is_object()) throw FormatError(path, "__metadata__.num_nodes", "must be a JSON object type -> count");
     for (auto c = j.begin(); c != j.end(); ++c) {
       if (!c->is_number_integer() || c->get<std::int64_t>() < 0)

@@ -1,10 +1,10 @@
 // DLPack hand-off (dmlc/dlpack, Debian libdlpack-dev, <dlpack/dlpack.h>):
-// graph tokens leave hgtok as a DLManagedTensor without a copy, so PyTorch
+// a tensor leaves hgtok as a DLManagedTensor without a copy, so PyTorch
 // (torch.utils.dlpack.from_dlpack), NumPy, JAX or an LLM runtime can use the
-// buffer in place.
+// buffer in place (graph tokens: tokenizer/dlpack_tokens.hpp).
 //
 //   to_dlpack(xt::xarray<T>&&)   the array is moved into the capsule's context;
-//   to_dlpack(GraphTokens<T>&&)  its data pointer does not change (zero copy).
+//                                its data pointer does not change (zero copy).
 //                                The consumer calls deleter(self) exactly once,
 //                                which frees the buffer and the capsule.
 //   dlpack_matrix<T>(const DLTensor&)
@@ -27,7 +27,6 @@
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
-#include "hgtok/tokenizer/graph_tokens.hpp"
 
 namespace hgtok {
 
@@ -74,12 +73,6 @@ DLManagedTensor* to_dlpack(xt::xarray<T>&& array) {
     delete static_cast<detail::DLPackContext<T>*>(self->manager_ctx);
   };
   return &ctx.release()->managed;
-}
-
-/// The token tensor [T, d_llm] of `tokens`, without a copy (spans and node ids stay with the caller's copy).
-template <class T>
-DLManagedTensor* to_dlpack(GraphTokens<T>&& tokens) {
-  return to_dlpack(std::move(tokens.tokens));
 }
 
 /// A read-only view of a 2-d float/double CPU DLTensor with row-major (or null) strides.

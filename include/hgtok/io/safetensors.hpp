@@ -28,6 +28,7 @@
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
+#include "hgtok/io/atomic_file.hpp"
 #include "hgtok/io/dtype.hpp"
 
 namespace hgtok {
@@ -134,24 +135,6 @@ inline std::vector<unsigned char> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IOError(path, "", "cannot open for reading");
   return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-/// Writes bytes to `path` atomically (temporary file + rename).
-inline void write_file_atomic(const std::string& path, const std::string& head,
-                              const std::vector<std::pair<const unsigned char*, std::size_t>>& chunks) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IOError(path, "", "cannot open for writing");
-    out.write(head.data(), static_cast<std::streamsize>(head.size()));
-    for (const auto& [p, n] : chunks) out.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
-    out.flush();
-    if (!out) throw IOError(path, "", "short write");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw IOError(path, "", std::string("cannot rename temporary file: ") + std::strerror(errno));
-  }
 }
 
 /// One tensor of a safetensors file being laid out: name, dtype, shape and byte count.

@@ -55,8 +55,8 @@ class Linear {
   }
   /// Keeps a copy of Wᵀ in the GEMM kernel's panel layout (detail::PackedWeight), so products read it as it is
   /// instead of packing W on every call: for weights used many times against few rows, such as generated
-  /// projectors in a cache (1.2-1.4× on HiGPT's 768 × 2304 projectors). Results are the same bytes; the weight's
-  /// memory doubles. Does nothing where the kernel does not run (T = double, CPUs without AVX2/FMA).
+  /// projectors in a cache. Results are the same bytes; the weight's memory doubles. Does nothing where the
+  /// kernel does not run (T = double, CPUs without AVX2/FMA).
   void pack() {
     if constexpr (std::is_same_v<T, float>)
       if (detail::gemm_uses_kernel<T>()) packed_ = std::make_shared<const detail::PackedWeight>(weight_t_);

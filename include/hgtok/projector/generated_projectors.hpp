@@ -1,4 +1,4 @@
-// GeneratedProjectors: a projector source (see static_projectors.hpp) whose
+// GeneratedProjectors: projectors (linear maps, as in static_projectors.hpp) whose
 // projector for a type is generated from the type's embedding by a
 // ParameterGenerator (HiGPT's meta_linear.py), once per (type, embedding), and
 // cached. Types never seen in training work zero-shot: only their embedding is

@@ -1,15 +1,9 @@
-// Projector sources. A projector is a linear map y = x·W + b (nn::Linear, W
-// stored in×out) applied to every node of one type, or to every head of one
-// edge type. Kernels obtain projectors from a *source* through one interface:
-//
-//   std::shared_ptr<const nn::Linear<T>> get(const std::string& type_key, const Vector<T>* embedding) const;
-//   Index in_features(const std::string& type_key) const;   Index out_features() const;
-//
-// StaticProjectors (this file): one learned projector per type, as PyG's
-// HeteroDictLinear; the embedding is ignored. GeneratedProjectors
-// (generated_projectors.hpp): the projector is generated from the type's
-// embedding by a ParameterGenerator and cached. A kernel templated on the
-// source works with either.
+// StaticProjectors: one learned projector per type, as PyG's HeteroDictLinear
+// (HGTConv's kqv_lin and out_lin). A projector is a linear map y = x·W + b
+// (nn::Linear, W stored in×out) applied to every node of one type. get() takes
+// an embedding pointer, which is ignored, so that the call reads as it does on
+// GeneratedProjectors (generated_projectors.hpp), whose projectors are generated
+// from type embeddings for the Meta kernels.
 #pragma once
 
 #include <map>

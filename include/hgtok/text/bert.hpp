@@ -21,8 +21,6 @@
 // any thread count. Each GEMM call repacks its weight matrix, so blocks are kept large.
 #pragma once
 
-#include <unsupported/Eigen/SpecialFunctions>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -96,7 +94,7 @@ class BertModel {
 // ---------------------------------------------------------------------------------------------
 
 inline BertConfig BertConfig::load(const std::string& path) {
-  const auto j = detail::read_config_json(path);
+  const auto j = detail::read_json_file(path);
   if (!j.is_object()) throw FormatError(path, "", "must be a JSON object");
   const std::string model_type = detail::json_get<std::string>(j, "model_type", "", path);
   if (model_type != "bert")
@@ -281,8 +279,7 @@ Matrix<T> BertModel<T>::forward(const std::vector<std::int64_t>& ids, const std:
           layer.attention_norm.apply_inplace(attended);
           Matrix<T> inner(rows, config_.intermediate_size);
           layer.intermediate.forward_into(attended, inner);
-          // gelu(x) = x/2 · (1 + erf(x/√2))
-          inner.array() = T(0.5) * inner.array() * (T(1) + (inner.array() * T(0.70710678118654752440)).erf());
+          nn::gelu_inplace(inner);
           layer.output.forward_into(inner, xb);
           xb += attended;
           layer.output_norm.apply_inplace(xb);

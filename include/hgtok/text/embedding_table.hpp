@@ -1,34 +1,34 @@
 // EmbeddingTable: type embeddings (HiGPT §3.1.1) keyed by type.
 //
-// Key convention (../DESIGN): "node/<type>" for a node type and
+// Keys as in core/types.hpp: "node/<type>" for a node type and
 // "edge/<src>__<relation>__<dst>" for an edge type. Every entry is a vector of
-// the same width m. Tables load from a safetensors file holding one 1-d tensor
+// the same width m; kernels read it through TypeEmbeddings (core/type_embeddings.hpp). Tables load from a safetensors file holding one 1-d tensor
 // [m] per key (HiGPT's meta_dict tables converted), or from an .npy matrix
 // [K, m] plus a JSON list of its K keys; they save to safetensors.
 #pragma once
 
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
-#include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/core/type_embeddings.hpp"
+#include "hgtok/core/types.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/npy.hpp"
 #include "hgtok/io/safetensors.hpp"
 
 namespace hgtok {
 
 template <class T = float>
-class EmbeddingTable {
+class EmbeddingTable : public TypeEmbeddings<T> {
  public:
   EmbeddingTable() = default;
 
-  static std::string node_key(const std::string& type) { return "node/" + type; }
-  static std::string edge_key(const EdgeType& type) { return "edge/" + type.key(); }
+  static std::string node_key(const NodeType& type) { return type_key(type); }
+  static std::string edge_key(const EdgeType& type) { return type_key(type); }
 
   /// Loads a safetensors table (one 1-d tensor per key).
   static EmbeddingTable load(const std::string& path) {
@@ -51,14 +51,7 @@ class EmbeddingTable {
     if (arr.shape.size() != 2)
       throw ShapeError(npy_path, "shape", "embedding matrix must be 2-d [K, m], shape is " + detail::shape_str(arr.shape));
     check_float(arr.dtype, npy_path, "descr");
-    std::ifstream in(keys_json_path);
-    if (!in) throw IOError(keys_json_path, "", "cannot open for reading");
-    nlohmann::json keys;
-    try {
-      keys = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(keys_json_path, "keys", std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json keys = detail::read_json_file(keys_json_path, "keys");
     if (!keys.is_array()) throw FormatError(keys_json_path, "keys", "must be a JSON array of strings");
     if (static_cast<std::int64_t>(keys.size()) != arr.shape[0])
       throw ShapeError(keys_json_path, "keys",
@@ -88,14 +81,14 @@ class EmbeddingTable {
     dim_ = embedding.size();
     entries_[key] = embedding;
   }
-  void add_node(const std::string& type, const Vector<T>& e) { add(node_key(type), e); }
+  void add_node(const NodeType& type, const Vector<T>& e) { add(node_key(type), e); }
   void add_edge(const EdgeType& type, const Vector<T>& e) { add(edge_key(type), e); }
 
   /// Entry width m (0 for an empty table).
-  Index dim() const { return dim_; }
-  std::size_t size() const { return entries_.size(); }
+  Index dim() const override { return dim_; }
+  std::size_t size() const override { return entries_.size(); }
   bool contains(const std::string& key) const { return entries_.count(key) != 0; }
-  bool has_node(const std::string& type) const { return contains(node_key(type)); }
+  bool has_node(const NodeType& type) const { return contains(node_key(type)); }
   bool has_edge(const EdgeType& type) const { return contains(edge_key(type)); }
   /// Keys in sorted order.
   std::vector<std::string> keys() const {
@@ -104,17 +97,21 @@ class EmbeddingTable {
     return out;
   }
   /// Node types with an entry, sorted.
-  std::vector<std::string> node_types() const {
-    std::vector<std::string> out;
-    for (const auto& kv : entries_)
-      if (kv.first.rfind("node/", 0) == 0) out.push_back(kv.first.substr(5));
+  std::vector<NodeType> node_types() const {
+    std::vector<NodeType> out;
+    for (const auto& kv : entries_) {
+      auto k = parse_type_key(kv.first, source_);
+      if (!k.is_edge) out.push_back(std::move(k.node));
+    }
     return out;
   }
   /// Edge types with an entry, sorted by key.
   std::vector<EdgeType> edge_types() const {
     std::vector<EdgeType> out;
-    for (const auto& kv : entries_)
-      if (kv.first.rfind("edge/", 0) == 0) out.push_back(EdgeType::parse(kv.first.substr(5), source_));
+    for (const auto& kv : entries_) {
+      auto k = parse_type_key(kv.first, source_);
+      if (k.is_edge) out.push_back(std::move(k.edge));
+    }
     return out;
   }
 
@@ -124,8 +121,13 @@ class EmbeddingTable {
     if (it == entries_.end()) throw LookupError(source_, key, "no type embedding for this type in the table");
     return it->second;
   }
-  const Vector<T>& node(const std::string& type) const { return get(node_key(type)); }
+  const Vector<T>& node(const NodeType& type) const { return get(node_key(type)); }
   const Vector<T>& edge(const EdgeType& type) const { return get(edge_key(type)); }
+  /// The entry for `key`, or nullptr.
+  const Vector<T>* find(const std::string& key) const override {
+    auto it = entries_.find(key);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
 
   /// Saves as safetensors (float32 unless T is double), one 1-d tensor per key.
   void save(const std::string& path) const {
@@ -133,25 +135,14 @@ class EmbeddingTable {
     for (const auto& [key, v] : entries_) w.add(key, Shape{v.size()}, v.data());
     w.save(path);
   }
-  const std::string& source() const { return source_; }
+  const std::string& source() const override { return source_; }
 
  private:
   static void check_float(Dtype d, const std::string& source, const std::string& field) {
     if (d != Dtype::F32 && d != Dtype::F64 && d != Dtype::F16 && d != Dtype::BF16)
       throw ShapeError(source, field, std::string("type embedding dtype is ") + dtype_name(d) + ", expected a float type");
   }
-  void check_key(const std::string& key) const {
-    if (key.rfind("node/", 0) == 0) {
-      if (key.size() == 5 || key.find("__") != std::string::npos)
-        throw FormatError(source_, key, "node key must be 'node/<type>'");
-      return;
-    }
-    if (key.rfind("edge/", 0) == 0) {
-      EdgeType::parse(key.substr(5), source_);
-      return;
-    }
-    throw FormatError(source_, key, "key must start with 'node/' or 'edge/'");
-  }
+  void check_key(const std::string& key) const { parse_type_key(key, source_); }
 
   std::string source_ = "<memory>";
   Index dim_ = 0;

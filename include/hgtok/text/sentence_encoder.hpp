@@ -75,7 +75,7 @@ class SentenceEncoder {
 // ---------------------------------------------------------------------------------------------
 
 inline PoolingConfig PoolingConfig::load(const std::string& path) {
-  const auto j = detail::read_config_json(path);
+  const auto j = detail::read_json_file(path);
   if (!j.is_object()) throw FormatError(path, "", "must be a JSON object");
   PoolingConfig c;
   if (!j.contains("word_embedding_dimension") || !j["word_embedding_dimension"].is_number_integer())
@@ -99,7 +99,7 @@ SentenceEncoder<T> SentenceEncoder<T>::load(const std::string& dir) {
   e.source_ = dir;
   const fs::path root(dir);
   const std::string modules_path = (root / "modules.json").string();
-  const auto modules = detail::read_config_json(modules_path);
+  const auto modules = detail::read_json_file(modules_path);
   if (!modules.is_array() || modules.empty()) throw FormatError(modules_path, "", "must be a non-empty JSON array");
   std::string transformer_dir, pooling_dir;
   for (std::size_t i = 0; i < modules.size(); ++i) {
@@ -147,7 +147,7 @@ SentenceEncoder<T> SentenceEncoder<T>::load(const std::string& dir) {
                          std::to_string(config.vocab_size) + " of config.json");
 
   const auto sbert_path = (tdir / "sentence_bert_config.json").string();
-  const auto sbert = detail::read_config_json(sbert_path);
+  const auto sbert = detail::read_json_file(sbert_path);
   if (!sbert.is_object()) throw FormatError(sbert_path, "", "must be a JSON object");
   if (!sbert.contains("max_seq_length") || !sbert["max_seq_length"].is_number_integer())
     throw FormatError(sbert_path, "max_seq_length", "must be an integer");

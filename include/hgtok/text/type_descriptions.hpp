@@ -6,7 +6,7 @@
 //   e(type) = (1/K) Σ_k SBERT(description_k)          K = number of descriptions of the type
 //
 // The result is an EmbeddingTable keyed node/<type> and edge/<src>__<relation>__<dst>
-// (../shared/DESIGN.md), ready to save to safetensors.
+// (core/types.hpp), ready to save to safetensors.
 //
 // JSON form (TypeDescriptions::load):
 //   {"node": {"movie": ["This node represents a movie.", "该节点代表一部电影。"], ...},
@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "hgtok/core/error.hpp"
-#include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/core/types.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/text/embedding_table.hpp"
 #include "hgtok/text/sentence_encoder.hpp"
 #include "hgtok/text/wordpiece.hpp"
@@ -30,17 +31,17 @@ class TypeDescriptions {
   TypeDescriptions() = default;
 
   /// Appends descriptions of a node type. Throws ValueError for an empty list, FormatError for a bad type name.
-  void add_node(const std::string& type, const std::vector<std::string>& descriptions) {
-    add(EmbeddingTable<float>::node_key(type), descriptions);
+  void add_node(const NodeType& type, const std::vector<std::string>& descriptions) {
+    add(type_key(type), descriptions);
   }
   /// Appends descriptions of an edge type.
   void add_edge(const EdgeType& type, const std::vector<std::string>& descriptions) {
-    add(EmbeddingTable<float>::edge_key(type), descriptions);
+    add(type_key(type), descriptions);
   }
 
   /// Reads the JSON form above; errors name the file and the offending key.
   static TypeDescriptions load(const std::string& path) {
-    const auto j = detail::read_config_json(path);
+    const auto j = detail::read_json_file(path);
     if (!j.is_object()) throw FormatError(path, "", "must be a JSON object with \"node\" and/or \"edge\"");
     TypeDescriptions d;
     d.source_ = path;
@@ -99,9 +100,7 @@ class TypeDescriptions {
  private:
   void add(const std::string& key, const std::vector<std::string>& texts) {
     if (texts.empty()) throw ValueError(source_, key, "needs at least one description");
-    // Validate the key now (same rules as the table) so errors name the type where it is added.
-    EmbeddingTable<float> probe;
-    probe.add(key, Vector<float>::Zero(1));
+    parse_type_key(key, source_);  // the table's rules, checked now so errors name the type where it is added
     for (std::size_t i = 0; i < texts.size(); ++i)
       detail::decode_utf8(texts[i], source_, key + "[" + std::to_string(i) + "]");
     auto& list = descriptions_[key];

@@ -38,6 +38,7 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
+#include "hgtok/io/json.hpp"
 
 namespace hgtok {
 
@@ -201,30 +202,10 @@ inline std::u32string nfd(const std::u32string& s) {
   return out;
 }
 
-template <class T>
-T json_get(const nlohmann::json& j, const char* key, T fallback, const std::string& source) {
-  if (!j.contains(key) || j[key].is_null()) return fallback;
-  try {
-    return j[key].template get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw FormatError(source, key, "has the wrong type: " + j[key].dump());
-  }
-}
-
-inline nlohmann::json read_config_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IOError(path, "", "cannot open for reading (missing file?)");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path, "", std::string("not valid JSON: ") + e.what());
-  }
-}
-
 }  // namespace detail
 
 inline WordPieceConfig WordPieceConfig::load(const std::string& path) {
-  const auto j = detail::read_config_json(path);
+  const auto j = detail::read_json_file(path);
   if (!j.is_object()) throw FormatError(path, "", "must be a JSON object");
   WordPieceConfig c;
   c.do_lower_case = detail::json_get<bool>(j, "do_lower_case", c.do_lower_case, path);

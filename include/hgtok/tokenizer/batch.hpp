@@ -2,24 +2,14 @@
 // in shards (HiGPT's "offline graph tokenizing", run_offline_hgt_tokenizer.py,
 // which writes one processed graph per instruction item).
 //
-// Targets are cut into shards of `shard_size` consecutive targets. Shards are
-// tokenized in parallel, one micro-batch of `micro_batch` targets per task, through
-// Tokenizer::tokenize_many (which runs a micro-batch as one disjoint union where that
-// cannot change a result). A target's tokens depend neither on the thread count
-// (sampler streams are per target, kernels are thread-invariant) nor on the micro-batch
-// size (tokenize_many equals tokenize bitwise), so the latter is not fingerprinted;
-// written atomically as out_dir/shard_<k>.safetensors, and only then recorded in
-// out_dir/index.json (also written atomically). Shard k is written by a background
-// task while the next shards are tokenized (three writes in flight at most on several
-// threads, two on one; shards are indexed in order). The threads share one queue of
-// micro-batches across shard boundaries; whichever finishes a shard assembles it while
-// the others go on. So memory holds at most seven shards' worth on several threads:
-// the tokens of the three shards being tokenized, the buffer one is assembled in
-// (reused from a finished write, so its pages are faulted in once), and the three
-// shards being written (four on one thread). That
-// buffer is the file's image (SafetensorsImage), written with direct I/O where the
-// file system allows: at HiGPT's size a shard is ~58 MB, and copying gigabytes
-// through the page cache would take a core's time on a small machine.
+// Targets are cut into shards of `shard_size` consecutive targets, tokenized in
+// micro-batches of `micro_batch` targets (Tokenizer::tokenize_many) taken by all
+// threads from one queue. A target's tokens depend neither on the thread count nor
+// on the micro-batch size, so neither is fingerprinted. Each shard is written
+// atomically to out_dir/shard_<k>.safetensors by a background task while the next
+// shards are tokenized (direct I/O where the file system allows: shards are large and
+// read back rarely), and only then recorded, in order, in out_dir/index.json (also
+// written atomically). Memory holds at most seven shards' worth of tokens.
 //
 // Shard file:
 //   tokens      [R, d_llm]          every target's rows, target after target
@@ -65,6 +55,8 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/threading.hpp"
 #include "hgtok/graph/sampler.hpp"
+#include "hgtok/io/atomic_file.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/tokenizer/tokenizer.hpp"
 
@@ -107,20 +99,6 @@ inline std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
   return h;
 }
 inline std::uint64_t fnv1a(std::uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size()); }
-
-inline void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw IOError(tmp, "", "cannot open for writing");
-    out << text;
-    out.flush();
-    if (!out) throw IOError(tmp, "", "write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IOError(path, "", "cannot rename from " + tmp + ": " + ec.message());
-}
 
 }  // namespace detail
 
@@ -175,12 +153,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
 
   nlohmann::json index;
   if (fs::exists(index_path)) {  // resume
-    std::ifstream in(index_path);
-    try {
-      index = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(index_path, "", std::string("not valid JSON: ") + e.what());
-    }
+    index = detail::read_json_file(index_path);
     if (!index.is_object() || index.value("format", "") != "hgtok-batch-1" || !index.contains("shards") ||
         !index["shards"].is_array())
       throw FormatError(index_path, "format", "not an hgtok batch index");
@@ -197,7 +170,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     index = {{"format", "hgtok-batch-1"}, {"fingerprint", fingerprint}, {"num_targets", n},
              {"shard_size", options.shard_size}, {"target_type", options.target_type}, {"type_order", order},
              {"llm_dim", tokenizer.config().llm_dim}, {"shards", nlohmann::json::array()}, {"complete", n == 0}};
-    detail::write_text_atomic(index_path, index.dump(1) + "\n");
+    detail::write_file_atomic(index_path, index.dump(1) + "\n");
   }
 
   BatchReport report;
@@ -207,14 +180,11 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
   const Index d = tokenizer.config().llm_dim;
   const std::size_t types = order.size();
 
-  // Shards are written by background tasks, at most in_flight at a time (two absorb the disk's pauses on one
-  // thread; three on several, where the disk's pauses are longer and a blocked assembler idles a core),
-  // overlapped with tokenizing the next shards. A task writes its file, then, once the task before it has
-  // indexed its shard, records its own entry in index.json (so shards are indexed in order, and only once
-  // their files are on disk, without a tokenizing thread waiting for the file system), and hands its buffer
-  // back (the next shard is assembled in it). A failed write fails every later task too (none indexes after
-  // a gap); get() rethrows the IOError; leaving this scope by an exception waits for every task (std::async's
-  // futures), so the shards before a failure are on disk and indexed.
+  // Background shard writes, at most in_flight at a time, so tokenizing never waits for the disk. A task
+  // writes its file, then records it in index.json once the task before it has (shards are indexed in order,
+  // and only once on disk), and hands its buffer back for the next shard. A failed write fails every later
+  // task (no index entry after a gap); leaving this scope by an exception waits for every task, so the shards
+  // before a failure are on disk and indexed.
   const std::size_t in_flight = num_threads() > 1 ? 3 : 2;
   std::deque<std::future<std::unique_ptr<SafetensorsImage>>> writes;
   std::shared_future<void> indexed;  // ready once the last launched shard is indexed (or its task failed)
@@ -228,17 +198,12 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     while (!writes.empty()) finish_oldest();
   };
 
-  // One queue of micro-batches (consecutive targets) over all the shards of this call, taken in order by every
-  // thread: a shard's tokens land in one of num_slots slots, and the thread that finishes a shard's last
-  // micro-batch assembles it (shards strictly in order, one assembler at a time) while the others go on with
-  // the next shards, so no thread waits at a shard's end. A micro-batch of shard s starts only once shard
-  // s - num_slots is assembled (its slot is free): at most num_slots shards of tokens are held (3 on several
-  // threads, 1 on one). Each micro-batch tokenizes straight into its own slab
-  // (Tokenizer::tokenize_many_into), and slabs keep their memory from shard to shard (fresh pages for every
-  // shard's tokens would be faulted in again each time, which costs more than a copy of them). With several threads the
-  // last shard's last micro * threads targets go in quarter-size micro-batches, so the threads finish
-  // together. No shard's bytes depend on any of this (a target's tokens depend neither on its micro-batch nor
-  // on the thread).
+  // One queue of micro-batches over all the shards, taken in order by every thread. A shard's tokens land in
+  // one of num_slots slots; the thread that finishes its last micro-batch assembles it (in shard order) while
+  // the others go on, so no thread waits at a shard's end, and a micro-batch of shard s starts only once shard
+  // s - num_slots is assembled. Each micro-batch tokenizes straight into its own slab, kept from shard to shard
+  // so its pages are faulted in once. The last shard's tail goes in quarter-size micro-batches so the threads
+  // finish together. No shard's bytes depend on any of this.
   const Index threads = num_threads();
   const Index num_slots = threads > 1 ? 3 : 1;  // one thread takes the micro-batches in order: one shard at a time
   struct ShardWork {
@@ -392,7 +357,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
         if (previous.valid()) previous.get();  // the shards before are indexed (rethrows their task's error)
         index["shards"].push_back(std::move(entry));
         index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
-        detail::write_text_atomic(index_path, index.dump(1) + "\n");
+        detail::write_file_atomic(index_path, index.dump(1) + "\n");
       } catch (...) {
         indexed_here.set_exception(std::current_exception());
         throw;
