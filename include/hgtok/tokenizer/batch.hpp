@@ -302,7 +302,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
       std::vector<std::string> failed_here;
       // The rows of the targets that succeed, in order, straight into the slab (node_ids and spans stay in the
       // results for the shard's other tensors; one id per row).
-      auto tokens = tokenizer.tokenize_many_into(sampled, table, order, slab, &failed_here);
+      auto tokens = tokenizer.tokenize_many_into(sampled, slab, {order, &table, nullptr, &failed_here});
       for (std::size_t j = 0; j < where.size(); ++j) {
         const auto i = static_cast<std::size_t>(where[j]);
         if (failed_here[j].empty()) {
