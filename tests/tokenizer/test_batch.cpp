@@ -28,6 +28,7 @@ const Setup& setup() {
 }
 BatchOptions options() {
   BatchOptions o;
+  o.target_type = "movie";
   o.type_order = {"movie", "director", "actor"};
   o.shard_size = 3;
   o.progress = 0;
@@ -338,4 +339,15 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   o.micro_batch = 0;
   REQUIRE_THROWS_WITH(tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("e"), o),
                       Catch::Contains("micro_batch"));
+}
+
+TEST_CASE("batch: target_type has no default; empty is a ValueError naming the field", "[tokenizer][batch]") {
+  const auto& s = setup();
+  TempDir dir;
+  CHECK(BatchOptions().target_type.empty());
+  auto none = options();
+  none.target_type.clear();
+  HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("x"), none), ValueError,
+                            "target_type");
+  CHECK(!std::filesystem::exists(dir.file("x")));
 }

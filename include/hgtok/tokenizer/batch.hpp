@@ -71,7 +71,7 @@
 namespace hgtok {
 
 struct BatchOptions {
-  std::string target_type = "movie";    ///< node type of the targets
+  std::string target_type;              ///< node type of the targets (required)
   std::vector<std::string> type_order;  ///< HiGPT's hetero_key_order; empty: the graph's node-type order
   Index shard_size = 256;               ///< targets per shard (> 0)
   Index micro_batch = 16;               ///< targets per Tokenizer::tokenize_many call (> 0); no result depends on it
@@ -137,6 +137,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     throw ValueError("BatchOptions", "shard_size", "must be positive, got " + std::to_string(options.shard_size));
   if (options.micro_batch <= 0)
     throw ValueError("BatchOptions", "micro_batch", "must be positive, got " + std::to_string(options.micro_batch));
+  if (options.target_type.empty()) throw ValueError("BatchOptions", "target_type", "is empty: name the node type of the targets");
   graph.node_type_id(options.target_type);  // LookupError for an unknown target type
   std::vector<std::string> order = options.type_order;
   if (order.empty())
