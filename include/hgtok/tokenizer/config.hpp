@@ -199,6 +199,12 @@ struct ConfigField {
   const char* doc_generated;  ///< ... for a generated kernel
 };
 
+/// Why a generated kernel refuses node_types / edge_types, and a kernel without random walks their fields.
+inline std::string metadata_refusal(const ConfigReader& r) {
+  return "it generates its per-type weights from the EmbeddingTable, so any type works (static kernels: " + r.names("", false) + ")";
+}
+inline std::string walk_refusal(const ConfigReader&) { return "random-walk neighbours are HetGNN's"; }
+
 /// AddMetaPaths' flags (keep_same_node_type, drop_unconnected_node_types): booleans that only apply with metapaths.
 inline ConfigField metapath_flag(const char* name, bool TokenizerConfig::*member) {
   return {name, false, [](const ConfigReader& r) { return "metapaths are HAN's (" + r.names("metapaths") + ")"; },
@@ -270,9 +276,7 @@ inline const std::vector<ConfigField>& config_fields() {
        },
        [](const C& c, J& j) { j["heads"] = c.heads; }, "", ""},
       {"node_types", false,
-       [](const R& r) {
-         return "it generates its per-type weights from the EmbeddingTable, so any type works (static kernels: " + r.names("", false) + ")";
-       },
+       metadata_refusal,
        [](R& r) {
          if (!r.has("node_types"))
            throw FormatError(r.source, "node_types", "kernel " + r.c.kernel + " needs its layer's metadata: missing (a list of node type names)");
@@ -291,9 +295,7 @@ inline const std::vector<ConfigField>& config_fields() {
        },
        [](const C& c, J& j) { j["node_types"] = c.node_types; }, "", ""},
       {"edge_types", false,
-       [](const R& r) {
-         return "it generates its per-type weights from the EmbeddingTable, so any type works (static kernels: " + r.names("", false) + ")";
-       },
+       metadata_refusal,
        [](R& r) {
          if (!r.has("edge_types"))
            throw FormatError(r.source, "edge_types",
@@ -366,7 +368,7 @@ inline const std::vector<ConfigField>& config_fields() {
        "optional", "optional"},
       metapath_flag("keep_same_node_type", &TokenizerConfig::keep_same_node_type),
       metapath_flag("drop_unconnected_node_types", &TokenizerConfig::drop_unconnected_node_types),
-      {"restart_prob", false, [](const R&) { return std::string("random-walk neighbours are HetGNN's"); },
+      {"restart_prob", false, walk_refusal,
        [](R& r) {
          const auto& j = r.j;
          if (!j.contains("restart_prob") || !j["restart_prob"].is_number() || !(j["restart_prob"].get<double>() >= 0.0) ||
@@ -375,15 +377,15 @@ inline const std::vector<ConfigField>& config_fields() {
          r.c.restart_prob = j["restart_prob"].get<double>();
        },
        [](const C& c, J& j) { j["restart_prob"] = c.restart_prob; }, "", ""},
-      {"walk_length", false, [](const R&) { return std::string("random-walk neighbours are HetGNN's"); },
+      {"walk_length", false, walk_refusal,
        [](R& r) { r.c.walk_length = r.integer("walk_length"); }, [](const C& c, J& j) { j["walk_length"] = c.walk_length; }, "", ""},
-      {"top_k", false, [](const R&) { return std::string("random-walk neighbours are HetGNN's"); },
+      {"top_k", false, walk_refusal,
        [](R& r) {
          r.integer_or_map("top_k", true, r.c.top_k, r.c.top_k_by_type);
          if (!r.kernel.generated) r.check_types("top_k", r.c.top_k_by_type, false);
        },
        [](const C& c, J& j) { j["top_k"] = per_type_json(c.top_k, c.top_k_by_type); }, "int or object", "int or object"},
-      {"seed", false, [](const R&) { return std::string("random-walk neighbours are HetGNN's"); },
+      {"seed", false, walk_refusal,
        [](R& r) {
          const auto& v = r.j.contains("seed") ? r.j["seed"] : nlohmann::json();
          if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0))
@@ -391,7 +393,7 @@ inline const std::vector<ConfigField>& config_fields() {
          r.c.seed = v.get<std::uint64_t>();
        },
        [](const C& c, J& j) { j["seed"] = c.seed; }, "", ""},
-      {"content_dim", false, [](const R&) { return std::string("random-walk neighbours are HetGNN's"); },
+      {"content_dim", false, walk_refusal,
        [](R& r) {
          r.integer_or_map("content_dim", !r.kernel.generated, r.c.content_dim, r.c.content_dim_by_type);
          r.check_types("content_dim", r.c.content_dim_by_type, true);
