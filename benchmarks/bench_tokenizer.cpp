@@ -217,7 +217,7 @@ struct Workload {
     load_s = now_s() - t0;
     load_peak_mb = max_rss_mb();
     const double t1 = now_s();
-    const auto first = tokenizer->tokenize(sampler.sample(g, "movie", targets.at(0)), table, order);  // fills the cache
+    const auto first = tokenizer->tokenize(sampler.sample(g, "movie", targets.at(0)), {order, &table});  // fills the cache
     first_call_ms = (now_s() - t1) * 1e3;
     rows_first = static_cast<double>(first.size());
   }
@@ -259,7 +259,7 @@ void BM_Tokenizer_PerTarget(benchmark::State& state) {
   const double c0 = cpu_s(), t0 = now_s();
   for (auto _ : state) {
     const Index target = w.targets[i++ % w.targets.size()];
-    const auto tokens = w.tokenizer->tokenize(w.sampler.sample(w.g, "movie", target), w.table, w.order);
+    const auto tokens = w.tokenizer->tokenize(w.sampler.sample(w.g, "movie", target), {w.order, &w.table});
     rows += static_cast<double>(tokens.size());
     benchmark::DoNotOptimize(tokens.tokens.data());
   }
@@ -336,7 +336,7 @@ void BM_Tokenizer_BatchNoIO(benchmark::State& state) {
         for (Index i = i0; i < i1; ++i) subs.push_back(w.sampler.sample(w.g, "movie", w.targets[static_cast<std::size_t>(first + i)]));
         std::vector<const Subgraph<float>*> ptrs;
         for (const auto& sub : subs) ptrs.push_back(&sub);
-        const auto tokens = w.tokenizer->tokenize_many(ptrs, w.table, w.order);
+        const auto tokens = w.tokenizer->tokenize_many(ptrs, {w.order, &w.table});
         for (Index i = i0; i < i1; ++i) shard_rows[static_cast<std::size_t>(i)] = tokens[static_cast<std::size_t>(i - i0)].size();
       });
       for (Index r : shard_rows) rows += static_cast<double>(r);

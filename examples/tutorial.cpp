@@ -61,7 +61,7 @@ int main(int argc, char** argv) try {
   const NeighborSampler sampler({10, 5}, 42);
   const std::vector<std::string> order{"movie", "director", "actor"};  // HiGPT's hetero_key_order for IMDB
   std::vector<GraphTokens<float>> graphs;
-  for (Index target : {0, 6}) graphs.push_back(tok.tokenize(sampler.sample(graph, "movie", target), table, order));
+  for (Index target : {0, 6}) graphs.push_back(tok.tokenize(sampler.sample(graph, "movie", target), {order, &table}));
 
   // Step 6: the prompt, with one <graph> per subgraph: the in-context example first, then the query.
   const auto prompt = expand_prompt(

@@ -108,7 +108,7 @@ int tokenize(TokenizeArgs a) {
   }
 
   const auto sub = sampler.sample(graph, a.target_type, a.target);
-  const auto tokens = tok.tokenize(sub, table, a.order);
+  const auto tokens = tok.tokenize(sub, {a.order, &table});
   auto name_of = [&](const std::string& type, Index id) {
     auto it = names.find(type);
     return it != names.end() && id >= 0 && id < static_cast<Index>(it->second.size()) ? it->second[static_cast<std::size_t>(id)]
@@ -172,7 +172,7 @@ int inspect(const std::string& path) {
       const Index in = l > 0 ? tok.config().hidden_channels : tok.config().in_channels;
       std::cout << "  layer " << l << ": " << tok.config().kernel << " " << (in > 0 ? std::to_string(in) : std::string("per type"))
                 << " -> " << std::visit([](const auto& conv) { return conv.out_channels(); }, tok.layers()[l]);
-      if (tok.config().kernel_info().heads) std::cout << ", " << tok.config().heads << " heads";
+      if (tok.kernel().takes("heads")) std::cout << ", " << tok.config().heads << " heads";
       std::cout << "\n";
     }
     std::cout << "  projector: " << tok.config().projector << " " << tok.config().hidden_channels << " -> " << tok.config().llm_dim

@@ -40,5 +40,8 @@
 #include "hgtok/tokenizer/graph_tokens.hpp"
 #include "hgtok/tokenizer/llm_projector.hpp"
 #include "hgtok/tokenizer/prompt.hpp"
+#include "hgtok/tokenizer/config.hpp"
+#include "hgtok/tokenizer/kernels.hpp"
+#include "hgtok/tokenizer/union_batch.hpp"
 #include "hgtok/tokenizer/tokenizer.hpp"
 #include "hgtok/tokenizer/batch.hpp"

@@ -28,6 +28,7 @@ const Setup& setup() {
 }
 BatchOptions options() {
   BatchOptions o;
+  o.target_type = "movie";
   o.type_order = {"movie", "director", "actor"};
   o.shard_size = 3;
   o.progress = 0;
@@ -82,7 +83,7 @@ TEST_CASE("batch: shards hold every target's tokens; a bad target is reported an
         REQUIRE(offsets[i + 1] == offsets[i]);
         continue;
       }
-      const auto want = s.tok.tokenize(s.sampler.sample(s.graph, "movie", targets[i]), s.table, options().type_order);
+      const auto want = s.tok.tokenize(s.sampler.sample(s.graph, "movie", targets[i]), {options().type_order, &s.table});
       REQUIRE(offsets[i + 1] - offsets[i] == want.size());
       const std::vector<float> got(tokens.begin() + offsets[i] * 40, tokens.begin() + offsets[i + 1] * 40);
       REQUIRE(got == std::vector<float>(want.tokens.begin(), want.tokens.end()));
@@ -234,10 +235,10 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
     const bool expect_union = name != "llm_dim 40" && detail::gemm_uses_kernel<float>();
     REQUIRE(tok.tokenizes_as_union() == expect_union);
     if (!detail::gemm_uses_kernel<float>()) WARN("no AVX2/FMA here: tokenize_many runs one by one");
-    const auto many = tok.tokenize_many(ptrs, s.table, order);
+    const auto many = tok.tokenize_many(ptrs, {order, &s.table});
     REQUIRE(many.size() == subs.size());
     for (std::size_t i = 0; i < subs.size(); ++i) {
-      const auto one = tok.tokenize(subs[i], s.table, order);
+      const auto one = tok.tokenize(subs[i], {order, &s.table});
       INFO("subgraph " << i);
       REQUIRE(many[i].tokens.shape() == one.tokens.shape());
       REQUIRE(std::equal(one.tokens.begin(), one.tokens.end(), many[i].tokens.begin()));
@@ -253,7 +254,7 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
     // tokenize_many_into: the same rows, subgraph after subgraph, in one buffer (a larger one is shrunk to fit;
     // its leftover values must not survive), the same spans and ids, empty tensors.
     std::vector<float> rows(5 * 48 * 200, -7.0f);
-    const auto into = tok.tokenize_many_into(ptrs, s.table, order, rows);
+    const auto into = tok.tokenize_many_into(ptrs, rows, {order, &s.table});
     REQUIRE(into.size() == subs.size());
     std::size_t at = 0;
     for (std::size_t i = 0; i < subs.size(); ++i) {
@@ -269,7 +270,7 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
     REQUIRE(at == rows.size());
     if (name == "hgt") {  // the static kernel's overload (no table): the same rows
       std::vector<float> rows_static;
-      const auto into_static = tok.tokenize_many_into(ptrs, order, rows_static);
+      const auto into_static = tok.tokenize_many_into(ptrs, rows_static, {order});
       REQUIRE(into_static.size() == subs.size());
       REQUIRE(rows_static == rows);
     }
@@ -287,27 +288,27 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   bad.graph = std::move(narrow);
   std::vector<const Subgraph<float>*> mixed{ptrs[0], &bad, ptrs[1]};
   std::vector<std::string> errors;
-  const auto got = tok.tokenize_many(mixed, s.table, order, &errors);
+  const auto got = tok.tokenize_many(mixed, {order, &s.table, nullptr, &errors});
   REQUIRE(errors.size() == 3);
   REQUIRE(errors[0].empty());
   REQUIRE(errors[1].find("feature width 8") != std::string::npos);
   REQUIRE(errors[2].empty());
   REQUIRE(got[1].size() == 0);
-  const auto want = tok.tokenize(subs[1], s.table, order);
+  const auto want = tok.tokenize(subs[1], {order, &s.table});
   REQUIRE(std::equal(want.tokens.begin(), want.tokens.end(), got[2].tokens.begin()));
-  REQUIRE_THROWS_WITH(tok.tokenize_many(mixed, s.table, order), Catch::Contains("feature width 8"));
+  REQUIRE_THROWS_WITH(tok.tokenize_many(mixed, {order, &s.table}), Catch::Contains("feature width 8"));
   // Into one buffer: the failed subgraph has no rows there, the other two follow each other.
   std::vector<float> rows;
   errors.clear();
-  const auto got_into = tok.tokenize_many_into(mixed, s.table, order, rows, &errors);
+  const auto got_into = tok.tokenize_many_into(mixed, rows, {order, &s.table, nullptr, &errors});
   REQUIRE(errors.size() == 3);
   REQUIRE(errors[1].find("feature width 8") != std::string::npos);
   REQUIRE(got_into[1].node_ids.empty());
-  const auto first = tok.tokenize(subs[0], s.table, order);
+  const auto first = tok.tokenize(subs[0], {order, &s.table});
   REQUIRE(rows.size() == first.tokens.size() + want.tokens.size());
   REQUIRE(std::equal(first.tokens.begin(), first.tokens.end(), rows.begin()));
   REQUIRE(std::equal(want.tokens.begin(), want.tokens.end(), rows.begin() + static_cast<std::ptrdiff_t>(first.tokens.size())));
-  REQUIRE_THROWS_WITH(tok.tokenize_many_into(mixed, s.table, order, rows), Catch::Contains("feature width 8"));
+  REQUIRE_THROWS_WITH(tok.tokenize_many_into(mixed, rows, {order, &s.table}), Catch::Contains("feature width 8"));
 
   // Batch runs with micro-batches of 1 and of 5 targets write the same bytes.
   TempDir dir;
@@ -340,6 +341,17 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
                       Catch::Contains("micro_batch"));
 }
 
+TEST_CASE("batch: target_type has no default; empty is a ValueError naming the field", "[tokenizer][batch]") {
+  const auto& s = setup();
+  TempDir dir;
+  CHECK(BatchOptions().target_type.empty());
+  auto none = options();
+  none.target_type.clear();
+  HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("x"), none), ValueError,
+                            "target_type");
+  CHECK(!std::filesystem::exists(dir.file("x")));
+}
+
 TEST_CASE("batch: tokenize_many gives the same bytes on the AVX2 and AVX-512 GEMM paths", "[tokenizer][batch][isa]") {
   if (!detail::gemm_isa_supported(detail::GemmIsa::avx512)) {
     WARN("SKIPPED: this CPU has no AVX-512F (best GEMM path: " << detail::to_string(detail::gemm_best_isa())
@@ -354,7 +366,7 @@ TEST_CASE("batch: tokenize_many gives the same bytes on the AVX2 and AVX-512 GEM
   for (const auto& sub : subs) ptrs.push_back(&sub);
   auto tokens_on = [&](detail::GemmIsa isa) {
     detail::GemmIsaScope scope(isa);
-    return s.tok.tokenize_many(ptrs, s.table, order);
+    return s.tok.tokenize_many(ptrs, {order, &s.table});
   };
   const auto avx2 = tokens_on(detail::GemmIsa::avx2), avx512 = tokens_on(detail::GemmIsa::avx512);
   REQUIRE(avx2.size() == avx512.size());

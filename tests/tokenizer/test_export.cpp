@@ -18,7 +18,7 @@ GraphTokens<float> case0_tokens() {
   const auto table = EmbeddingTable<float>::load(tests_path("fixtures/tokenizer_table.safetensors"));
   const auto tok = Tokenizer<float>::load(tests_path("fixtures/tokenizer_linear"));
   const auto sub = NeighborSampler({3, 2}, 7).sample(g, "movie", 0);  // case 0 of the fixture
-  return tok.tokenize(sub, table, {"movie", "director", "actor"});
+  return tok.tokenize(sub, {{"movie", "director", "actor"}, &table});
 }
 
 }  // namespace

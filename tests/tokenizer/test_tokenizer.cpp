@@ -66,7 +66,7 @@ void check_parity(const std::string& dir, const std::string& kind, double tol) {
     const NeighborSampler sampler(cs["fanouts"].get<std::vector<Index>>(), per_relation, cs["seed"].get<std::uint64_t>());
     const auto sub = sampler.sample(sample_graph<T>(), "movie", cs["target"].get<Index>());
     const auto order = cs["order"].get<std::vector<std::string>>();
-    const auto tokens = tok.tokenize(sub, fixture_table<T>(), order);
+    const auto tokens = tok.tokenize(sub, {order, &fixture_table<T>()});
     const std::string prefix = "case" + std::to_string(c) + "/";
     const auto want = expected().at(prefix + kind + "/tokens");
     REQUIRE(tokens.width() == 40);
@@ -115,7 +115,7 @@ TEST_CASE("tokenizer: save/load round-trips to identical weights and tokens", "[
     config.num_prefix_tokens = projector == "linear" ? 0 : 2;
     const auto tok = Tokenizer<float>::random(config, 3);
     const auto sub = NeighborSampler({4, 3}, 5).sample(g, "movie", 3);
-    const auto tokens = tok.tokenize(sub, imdb_table(), {"actor", "movie", "director"});
+    const auto tokens = tok.tokenize(sub, {{"actor", "movie", "director"}, &imdb_table()});
     REQUIRE(tokens.width() == 24);
     for (auto v : tokens.tokens) REQUIRE(std::isfinite(v));
     TempDir dir;
@@ -127,7 +127,7 @@ TEST_CASE("tokenizer: save/load round-trips to identical weights and tokens", "[
     const bool kernel = detail::gemm_uses_kernel<float>();
     REQUIRE((loaded.projector().first().packed() != nullptr) == kernel);
     if (projector != "linear") REQUIRE((loaded.projector().second().packed() != nullptr) == kernel);
-    const auto again = loaded.tokenize(sub, imdb_table(), {"actor", "movie", "director"});
+    const auto again = loaded.tokenize(sub, {{"actor", "movie", "director"}, &imdb_table()});
     const bool same_tokens = again.tokens == tokens.tokens;
     REQUIRE(same_tokens);
     loaded.save(dir.file("tok2"));  // saving what was loaded gives the same weights file
@@ -136,8 +136,8 @@ TEST_CASE("tokenizer: save/load round-trips to identical weights and tokens", "[
   }
   // Another seed, other weights.
   const auto a = Tokenizer<float>::random(small_config(), 3), b = Tokenizer<float>::random(small_config(), 4);
-  const auto ta = a.tokenize(sample_graph<float>(), imdb_table(), {"movie"});
-  const auto tb = b.tokenize(sample_graph<float>(), imdb_table(), {"movie"});
+  const auto ta = a.tokenize(sample_graph<float>(), {{"movie"}, &imdb_table()});
+  const auto tb = b.tokenize(sample_graph<float>(), {{"movie"}, &imdb_table()});
   const bool differ = ta.tokens != tb.tokens;
   REQUIRE(differ);
 }
@@ -146,9 +146,9 @@ TEST_CASE("tokenizer: same tokens at 1 and 2 threads", "[tokenizer]") {
   const auto tok = Tokenizer<float>::load(tests_path("fixtures/tokenizer_linear"));
   const auto& g = sample_graph<float>();
   set_num_threads(1);
-  const auto t1 = tok.tokenize(g, fixture_table<float>(), {"movie", "director", "actor"});
+  const auto t1 = tok.tokenize(g, {{"movie", "director", "actor"}, &fixture_table<float>()});
   set_num_threads(2);
-  const auto t2 = tok.tokenize(g, fixture_table<float>(), {"movie", "director", "actor"});
+  const auto t2 = tok.tokenize(g, {{"movie", "director", "actor"}, &fixture_table<float>()});
   set_num_threads(0);
   const bool same = t1.tokens == t2.tokens;
   REQUIRE(same);
@@ -158,26 +158,26 @@ TEST_CASE("tokenizer: same tokens at 1 and 2 threads", "[tokenizer]") {
 TEST_CASE("tokenizer: bad type orders and inputs are clear errors", "[tokenizer]") {
   const auto tok = Tokenizer<float>::random(small_config(), 1);
   const auto& g = sample_graph<float>();
-  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, imdb_table(), {"movie", "studio"}), LookupError, "unknown node type 'studio'");
-  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, imdb_table(), {"movie", "movie"}), ValueError, "listed twice");
-  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, imdb_table(), {}), ValueError, "type_order");
+  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {{"movie", "studio"}, &imdb_table()}), LookupError, "unknown node type 'studio'");
+  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {{"movie", "movie"}, &imdb_table()}), ValueError, "listed twice");
+  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {{}, &imdb_table()}), ValueError, "type_order");
   std::map<std::string, std::vector<Index>> short_ids{{"movie", {1, 2}}};
-  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, imdb_table(), {"movie"}, &short_ids), ValueError, "original_ids");
+  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {{"movie"}, &imdb_table(), &short_ids}), ValueError, "original_ids");
   // The fixture tokenizer's type embeddings are 16 wide; the IMDB table's 768.
   const auto fixture = Tokenizer<float>::load(tests_path("fixtures/tokenizer_linear"));
-  REQUIRE_THROWS_AS(fixture.tokenize(g, imdb_table(), {"movie"}), ShapeError);
+  REQUIRE_THROWS_AS(fixture.tokenize(g, {{"movie"}, &imdb_table()}), ShapeError);
   // A node type no edge type points to gets no encoder output.
   HeteroGraph<float> lone;
   lone.add_node_type("movie", Matrix<float>::Zero(2, 16));
   lone.add_node_type("director", Matrix<float>::Zero(1, 16));
   lone.add_node_type("studio", Matrix<float>::Zero(1, 16));
   lone.add_edge_type({"movie", "to", "director"}, {0, 1, 0, 0});
-  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(lone, imdb_table(), {"director", "studio"}), LookupError, "'studio' receives no edge type");
+  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(lone, {{"director", "studio"}, &imdb_table()}), LookupError, "'studio' receives no edge type");
   HeteroGraph<float> wide;
   wide.add_node_type("movie", Matrix<float>::Zero(2, 8));
   wide.add_node_type("director", Matrix<float>::Zero(1, 16));
   wide.add_edge_type({"movie", "to", "director"}, {0, 1, 0, 0});
-  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(wide, imdb_table(), {"director"}), ShapeError, "in_channels is 16");
+  HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(wide, {{"director"}, &imdb_table()}), ShapeError, "in_channels is 16");
 }
 
 TEST_CASE("tokenizer: bad configs and weights that do not match the config are clear errors", "[tokenizer]") {

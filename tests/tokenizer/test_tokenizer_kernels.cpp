@@ -139,7 +139,7 @@ void check_case(const Case& c, double tol, const std::string& graph_path = "") {
   REQUIRE(tok.config().kernel == c.name);
   REQUIRE(tok.layers().size() == 1);
   const EmbeddingTable<T> table = c.table.empty() ? EmbeddingTable<T>() : EmbeddingTable<T>::load(fixture(c.table));
-  const auto out = c.table.empty() ? tok.encode(g) : tok.encode(g, table);
+  const auto out = c.table.empty() ? tok.encode(g) : tok.encode(g, {{}, &table});
   std::vector<std::string> order;
   for (const auto& name : fw.names())
     if (name.rfind("expected/", 0) == 0) order.push_back(name.substr(9));
@@ -156,7 +156,7 @@ void check_case(const Case& c, double tol, const std::string& graph_path = "") {
   CHECK(err <= tol);
   // tokenize = graph_projector(expected outputs), types in the requested order (reversed, to see the order kept).
   std::reverse(order.begin(), order.end());
-  const auto tokens = c.table.empty() ? tok.tokenize(g, order) : tok.tokenize(g, table, order);
+  const auto tokens = c.table.empty() ? tok.tokenize(g, {order}) : tok.tokenize(g, {order, &table});
   REQUIRE(tokens.width() == kLlmDim);
   REQUIRE(tokens.spans.size() == order.size());
   double token_err = 0;
@@ -314,7 +314,8 @@ TEST_CASE("tokenizer kernels: meta_han with metapaths in the config equals AddMe
   Vector<double> pb;
   const Tokenizer<double> tok(TokenizerConfig::from_json(c.config, "meta_han.json"),
                               tokenizer_weights(WeightStore::load(fixture(c.weights)), 8, pw, pb));
-  HGTOK_REQUIRE_THROWS_WITH(tok.encode(g, EmbeddingTable<double>::load(fixture(c.table))), LookupError, "paper__metapath_4__paper");
+  const auto table = EmbeddingTable<double>::load(fixture(c.table));
+  HGTOK_REQUIRE_THROWS_WITH(tok.encode(g, {{}, &table}), LookupError, "paper__metapath_4__paper");
 }
 
 TEST_CASE("tokenizer kernels: random() + save/load round trip for every kernel", "[tokenizer]") {
@@ -330,14 +331,14 @@ TEST_CASE("tokenizer kernels: random() + save/load round trip for every kernel",
     tok.save(dir.file("tok"));
     const auto loaded = Tokenizer<float>::load(dir.file("tok"));
     REQUIRE(loaded.config().to_json() == config.to_json());
-    const auto a = tok.tokenize(g, table, {"b", "a"}), b = loaded.tokenize(g, table, {"b", "a"});
+    const auto a = tok.tokenize(g, {{"b", "a"}, &table}), b = loaded.tokenize(g, {{"b", "a"}, &table});
     REQUIRE(a.size() == 1000);
     REQUIRE((a.tokens == b.tokens));
     // Saving the loaded tokenizer writes the same bytes (names, shapes and values round-trip).
     loaded.save(dir.file("again"));
     CHECK(hgtok_test::read_bytes(dir.file("tok/weights.safetensors")) == hgtok_test::read_bytes(dir.file("again/weights.safetensors")));
     // Another seed gives other tokens; the weights are not all zero.
-    const auto other = Tokenizer<float>::random(config, 4).tokenize(g, table, {"b", "a"});
+    const auto other = Tokenizer<float>::random(config, 4).tokenize(g, {{"b", "a"}, &table});
     CHECK((other.tokens != a.tokens));
     CHECK((xt::amax(xt::abs(a.tokens))() > 0.0f));
   }
@@ -350,9 +351,9 @@ TEST_CASE("tokenizer kernels: bitwise identical tokens at 1 and 2 threads", "[to
     const auto table = big_table<float>();
     const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(big_config(kernel, 2), "t.json"), 9);
     set_num_threads(1);
-    const auto one = tok.tokenize(g, table, {"a", "b"});
+    const auto one = tok.tokenize(g, {{"a", "b"}, &table});
     set_num_threads(2);
-    const auto two = tok.tokenize(g, table, {"a", "b"});
+    const auto two = tok.tokenize(g, {{"a", "b"}, &table});
     set_num_threads(0);
     REQUIRE(one.tokens.size() == two.tokens.size());
     CHECK(std::equal(one.tokens.begin(), one.tokens.end(), two.tokens.begin()));
@@ -372,7 +373,7 @@ TEST_CASE("tokenizer kernels: bitwise identical tokens on the AVX2 and AVX-512 G
     const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(big_config(kernel, 2), "t.json"), 9);
     auto tokens_on = [&](detail::GemmIsa isa) {
       detail::GemmIsaScope scope(isa);
-      return tok.tokenize(g, table, {"a", "b"});
+      return tok.tokenize(g, {{"a", "b"}, &table});
     };
     const auto avx2 = tokens_on(detail::GemmIsa::avx2), avx512 = tokens_on(detail::GemmIsa::avx512);
     REQUIRE(avx2.tokens.size() == avx512.tokens.size());
@@ -386,7 +387,7 @@ TEST_CASE("tokenizer kernels: a 2-layer stack feeds layer 1 with layer 0's outpu
   for (const auto& kernel : kKernels) {
     INFO(kernel);
     const auto tok = Tokenizer<double>::random(TokenizerConfig::from_json(big_config(kernel, 2), "t.json"), 5);
-    const auto out = tok.encode(g, table);
+    const auto out = tok.encode(g, {{}, &table});
     REQUIRE(out.size() == 2);
     REQUIRE(out.at("a").rows() == 700);
     REQUIRE(out.at("a").cols() == 8);
@@ -405,7 +406,7 @@ TEST_CASE("tokenizer kernels: a 2-layer stack feeds layer 1 with layer 0's outpu
     }
     for (const auto& [type, m] : out) CHECK((m.array() == x.at(type).array()).all());
     // ... and it is not layer 0 alone.
-    const auto one = Tokenizer<double>::random(TokenizerConfig::from_json(big_config(kernel, 1), "t.json"), 5).encode(g, table);
+    const auto one = Tokenizer<double>::random(TokenizerConfig::from_json(big_config(kernel, 1), "t.json"), 5).encode(g, {{}, &table});
     CHECK((one.at("a").array() != out.at("a").array()).any());
   }
 }
@@ -415,12 +416,13 @@ TEST_CASE("tokenizer kernels: static kernels need no table, generated kernels re
   for (const std::string kernel : {"hgt", "han", "hetgnn"}) {
     const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(big_config(kernel, 1), "t.json"), 1);
     CHECK(!tok.needs_table());
-    CHECK((tok.tokenize(g, {"a"}).tokens == tok.tokenize(g, big_table<float>(), {"a"}).tokens));
+    const auto table = big_table<float>();
+    CHECK((tok.tokenize(g, {{"a"}}).tokens == tok.tokenize(g, {{"a"}, &table}).tokens));
   }
   for (const std::string kernel : {"meta_hgt", "meta_han", "meta_hetgnn"}) {
     const auto tok = Tokenizer<float>::random(TokenizerConfig::from_json(big_config(kernel, 1), kernel + ".json"), 1);
     CHECK(tok.needs_table());
-    require_error<ValueError>([&] { tok.tokenize(g, {"a"}); }, kernel + ".json", "kernel", "pass an EmbeddingTable");
+    require_error<ValueError>([&] { tok.tokenize(g, {{"a"}}); }, kernel + ".json", "kernel", "pass an EmbeddingTable");
     require_error<ValueError>([&] { tok.encode(g); }, kernel + ".json", "kernel", "pass an EmbeddingTable");
   }
 }
@@ -515,19 +517,19 @@ TEST_CASE("tokenizer kernels: graphs that do not fit the config are clear errors
     const std::string src = dir.file(kernel + "/config.json");
     auto g = big_graph<float>(6, 6);
     g.add_edge_type({"b", "likes", "b"}, {0, 1});
-    require_error<LookupError>([&] { tok.tokenize(g, {"a"}); }, src, "edge_types",
+    require_error<LookupError>([&] { tok.tokenize(g, {{"a"}}); }, src, "edge_types",
                                "the graph's edge type 'b__likes__b' is not one of the config's edge_types");
     auto h = big_graph<float>(6, 6);
     h.add_node_type("c", Matrix<float>::Zero(2, 6));
-    require_error<LookupError>([&] { tok.tokenize(h, {"a"}); }, src, "node_types",
+    require_error<LookupError>([&] { tok.tokenize(h, {{"a"}}); }, src, "node_types",
                                "the graph's node type 'c' is not one of the config's node_types");
   }
   // Feature widths.
   const auto hgt = Tokenizer<float>::random(TokenizerConfig::from_json(big_config("hgt", 1), "t.json"), 1);
-  HGTOK_REQUIRE_THROWS_WITH(hgt.tokenize(big_graph<float>(5, 6), {"a"}), ShapeError, "in_channels is 6");
+  HGTOK_REQUIRE_THROWS_WITH(hgt.tokenize(big_graph<float>(5, 6), {{"a"}}), ShapeError, "in_channels is 6");
   const auto hetgnn = Tokenizer<float>::random(TokenizerConfig::from_json(big_config("hetgnn", 1), "t.json"), 1);
-  HGTOK_REQUIRE_THROWS_WITH(hetgnn.tokenize(big_graph<float>(6, 7), {"a"}), ShapeError, "not a positive multiple of the tokenizer's content_dim 3");
-  CHECK(hetgnn.tokenize(big_graph<float>(6, 9), {"a", "b"}).size() == 1000);  // 3 content vectors: fine
+  HGTOK_REQUIRE_THROWS_WITH(hetgnn.tokenize(big_graph<float>(6, 7), {{"a"}}), ShapeError, "not a positive multiple of the tokenizer's content_dim 3");
+  CHECK(hetgnn.tokenize(big_graph<float>(6, 9), {{"a", "b"}}).size() == 1000);  // 3 content vectors: fine
   // A type that the HGT layer gives no output (hgt_h4's keyword is only ever a source).
   {
     const auto c = cases()[0];
@@ -536,12 +538,12 @@ TEST_CASE("tokenizer kernels: graphs that do not fit the config are clear errors
     Vector<double> pb;
     const Tokenizer<float> tok(TokenizerConfig::from_json(c.config, "hgt.json"),
                                tokenizer_weights(WeightStore::load(fixture(c.weights)), 16, pw, pb));
-    HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {"movie", "keyword"}), LookupError, "'keyword' receives no edge type");
-    CHECK(tok.tokenize(g, {"studio"}).size() == 2);  // destination of a zero-edge relation: an output
+    HGTOK_REQUIRE_THROWS_WITH(tok.tokenize(g, {{"movie", "keyword"}}), LookupError, "'keyword' receives no edge type");
+    CHECK(tok.tokenize(g, {{"studio"}}).size() == 2);  // destination of a zero-edge relation: an output
     // Two layers: layer 1 would read actor and keyword, which layer 0 gives no output (only ever sources).
     auto two = c.config;
     two["num_layers"] = 2;
-    require_error<LookupError>([&] { Tokenizer<float>::random(TokenizerConfig::from_json(two, "hgt2.json"), 1).tokenize(g, {"movie"}); },
+    require_error<LookupError>([&] { Tokenizer<float>::random(TokenizerConfig::from_json(two, "hgt2.json"), 1).tokenize(g, {{"movie"}}); },
                                "Tokenizer", "num_layers", "but layer 0 gives it no output");
     // The fixture file itself holds expected/* outputs: tensors the config does not use.
     WeightStore all = tokenizer_weights(WeightStore::load(fixture(c.weights)), 16, pw, pb);

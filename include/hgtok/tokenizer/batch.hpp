@@ -63,7 +63,7 @@
 namespace hgtok {
 
 struct BatchOptions {
-  std::string target_type = "movie";    ///< node type of the targets
+  std::string target_type;              ///< node type of the targets (required)
   std::vector<std::string> type_order;  ///< HiGPT's hetero_key_order; empty: the graph's node-type order
   Index shard_size = 256;               ///< targets per shard (> 0)
   Index micro_batch = 16;               ///< targets per Tokenizer::tokenize_many call (> 0); no result depends on it
@@ -115,6 +115,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
     throw ValueError("BatchOptions", "shard_size", "must be positive, got " + std::to_string(options.shard_size));
   if (options.micro_batch <= 0)
     throw ValueError("BatchOptions", "micro_batch", "must be positive, got " + std::to_string(options.micro_batch));
+  if (options.target_type.empty()) throw ValueError("BatchOptions", "target_type", "is empty: name the node type of the targets");
   graph.node_type_id(options.target_type);  // LookupError for an unknown target type
   std::vector<std::string> order = options.type_order;
   if (order.empty())
@@ -267,7 +268,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
       std::vector<std::string> failed_here;
       // The rows of the targets that succeed, in order, straight into the slab (node_ids and spans stay in the
       // results for the shard's other tensors; one id per row).
-      auto tokens = tokenizer.tokenize_many_into(sampled, table, order, slab, &failed_here);
+      auto tokens = tokenizer.tokenize_many_into(sampled, slab, {order, &table, nullptr, &failed_here});
       for (std::size_t j = 0; j < where.size(); ++j) {
         const auto i = static_cast<std::size_t>(where[j]);
         if (failed_here[j].empty()) {
