@@ -104,6 +104,7 @@ TEST_CASE("RandomWalkWithRestart: lists ordered by visits, at most k, never the 
 }
 
 TEST_CASE("RandomWalkWithRestart: identical for 1 and 2 threads; seeds matter", "[graph][random_walk]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto g = ring_graph(1000);
   const RandomWalkWithRestart rwr(0.3, 40, 4, 99);
   set_num_threads(1);

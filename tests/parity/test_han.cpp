@@ -132,6 +132,7 @@ TEST_CASE("add_metapaths + HANConv end to end equals PyG", "[parity][han]") {
 }
 
 TEST_CASE("HANConv: explicit features equal the graph's, identical for 1 and 2 threads", "[parity][han]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto mg = thread_test_graph(8, 12);
   WeightStore w;
   const Index f = 16, heads = 4;
@@ -335,6 +336,7 @@ TEST_CASE("MetaHANConv caches generated projections per (type, embedding)", "[pa
 }
 
 TEST_CASE("MetaHANConv: identical for 1 and 2 threads", "[parity][han][meta_han]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   // The fixture's weights (in 6, F 8, 4 heads, m 16) on a graph large enough for several row blocks.
   const auto w = WeightStore::load(fixture("meta_h4"));
   const auto conv = load_meta_layer<double>(w, "meta_h4");

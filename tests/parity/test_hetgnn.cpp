@@ -100,6 +100,7 @@ TEST_CASE("HetGNN: a node whose walks never leave it is its own content embeddin
 }
 
 TEST_CASE("HetGNN: explicit features equal the graph's; identical for 1 and 2 threads on a larger graph", "[parity][hetgnn]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   HeteroGraph<double> g;
   g.add_node_type("a", Matrix<double>::Random(700, 6));
   g.add_node_type("b", Matrix<double>::Random(500, 4));

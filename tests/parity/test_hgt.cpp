@@ -80,6 +80,7 @@ TEST_CASE("HGTConv output types: destinations only, including a zero-edge relati
 }
 
 TEST_CASE("HGTConv: explicit features equal the graph's, results identical for 1 and 2 threads", "[parity][hgt]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto g = load_graph<double>(fixture("h4_graph"));
   const auto w = WeightStore::load(fixture("h4"));
   const auto conv = load_layer(g, w, fixture("h4"));
@@ -144,6 +145,7 @@ TEST_CASE("HGTConv bad features and types are named", "[parity][hgt][errors]") {
 }
 
 TEST_CASE("HGTConv on a larger graph (row-blocked GEMMs): identical for 1 and 2 threads", "[parity][hgt]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   HeteroGraph<double> g;
   g.add_node_type("a", Matrix<double>::Random(700, 8));
   g.add_node_type("b", Matrix<double>::Random(600, 12));

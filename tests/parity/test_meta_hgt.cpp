@@ -135,6 +135,7 @@ TEST_CASE("MetaHGTConv: a changed embedding regenerates; unseen type names work 
 }
 
 TEST_CASE("MetaHGTConv: results identical for 1 and 2 threads", "[parity][meta_hgt]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto g = load_graph<double>(fixture("meta_h4_graph"));
   const auto w = WeightStore::load(fixture("meta_h4"));
   const auto table = EmbeddingTable<double>::load(fixture("meta_h4_table"));

@@ -145,6 +145,7 @@ TEST_CASE("tiny BERT: padding invariance — batched equals one by one") {
 }
 
 TEST_CASE("tiny BERT: bitwise identical for 1 and 2 threads") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   auto enc = SentenceEncoder<float>::load(tiny_dir());
   const auto sents = sentences();
   hgtok::set_num_threads(1);

@@ -90,6 +90,7 @@ TEST_CASE("[UNK] for words over 100 characters, [CLS]/[SEP], truncation") {
 }
 
 TEST_CASE("batch padding and masks; identical for any thread count") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   auto tok = WordPieceTokenizer::load(vocab_path());
   const auto sents = sentences();
   hgtok::set_num_threads(1);

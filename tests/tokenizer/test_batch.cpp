@@ -95,6 +95,7 @@ TEST_CASE("batch: shards hold every target's tokens; a bad target is reported an
 }
 
 TEST_CASE("batch: an interrupted run resumes to the same files; 1 and 2 threads agree", "[tokenizer][batch]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto& s = setup();
   TempDir dir;
   set_num_threads(1);
@@ -123,6 +124,7 @@ TEST_CASE("batch: an interrupted run resumes to the same files; 1 and 2 threads 
 
 TEST_CASE("batch: shards of one target on two threads (the queue runs ahead of assembly) give the same files",
           "[tokenizer][batch]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   // Eleven one-target shards: with two threads, later shards are tokenized while earlier ones are assembled and
   // written, and up to three shards' slots are reused in turn. Files, index and the stop point must not change.
   const auto& s = setup();
@@ -159,6 +161,7 @@ TEST_CASE("batch: shards of one target on two threads (the queue runs ahead of a
 }
 
 TEST_CASE("batch: a failed shard write is an IOError; the shards before it stay indexed, none after it", "[tokenizer][batch]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   // A directory where shard 1's file goes makes its rename fail. The writes run in the background; the index must
   // still list exactly shard 0 (no later shard is indexed past the gap), at 1 and 2 threads, and a run after the
   // obstacle is gone completes to the same files as an undisturbed run.
@@ -210,6 +213,7 @@ TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories a
 }
 
 TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that is used", "[tokenizer][batch]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto& s = setup();
   const std::vector<std::string> order{"movie", "director", "actor"};
   std::vector<std::string> edge_keys;

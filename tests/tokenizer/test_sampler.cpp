@@ -97,6 +97,7 @@ TEST_CASE("sampler: a large fan-out keeps every in-neighbour of the target", "[t
 }
 
 TEST_CASE("sampler: same seed, same subgraph, for any thread count and order", "[tokenizer][sampler]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto& g = sample_graph();
   const NeighborSampler sampler({2, 2}, 42);
   const Index n = g.num_nodes("movie");

@@ -143,6 +143,7 @@ TEST_CASE("tokenizer: save/load round-trips to identical weights and tokens", "[
 }
 
 TEST_CASE("tokenizer: same tokens at 1 and 2 threads", "[tokenizer]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   const auto tok = Tokenizer<float>::load(tests_path("fixtures/tokenizer_linear"));
   const auto& g = sample_graph<float>();
   set_num_threads(1);

@@ -345,6 +345,7 @@ TEST_CASE("tokenizer kernels: random() + save/load round trip for every kernel",
 }
 
 TEST_CASE("tokenizer kernels: bitwise identical tokens at 1 and 2 threads", "[tokenizer]") {
+  hgtok::ThreadScope thread_scope(0);  // restores the thread count this test sets
   for (const auto& kernel : kKernels) {
     INFO(kernel);
     const auto g = big_graph<float>(6, 6);

@@ -18,6 +18,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "hgtok/core/tensor.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/npy.hpp"
 #include "hgtok/io/safetensors.hpp"
 
@@ -64,12 +65,7 @@ struct GraphTokens {
       throw FormatError(path, "node_ids", std::to_string(g.node_ids.size()) + " ids for " + std::to_string(t.shape[0]) + " rows");
     auto it = f.metadata().find("spans");
     if (it == f.metadata().end()) throw FormatError(path, "__metadata__.spans", "missing");
-    nlohmann::json js;
-    try {
-      js = nlohmann::json::parse(it->second);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path, "__metadata__.spans", std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json js = detail::parse_json(it->second, path, "__metadata__.spans");
     if (!js.is_array()) throw FormatError(path, "__metadata__.spans", "not a JSON array: " + it->second);
     Index next = 0;
     for (const auto& s : js) {

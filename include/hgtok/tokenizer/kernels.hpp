@@ -29,7 +29,7 @@
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/random_walk.hpp"
 #include "hgtok/io/weight_store.hpp"
-#include "hgtok/text/embedding_table.hpp"
+#include "hgtok/core/type_embeddings.hpp"
 #include "hgtok/tokenizer/config.hpp"
 
 namespace hgtok {
@@ -39,7 +39,7 @@ namespace hgtok {
 template <class T>
 struct EncoderInput {
   const HeteroGraph<T>* graph = nullptr;
-  const EmbeddingTable<T>* table = nullptr;
+  const TypeEmbeddings<T>* table = nullptr;
   const HetNeighbors* neighbors = nullptr;
 };
 

@@ -31,7 +31,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -45,6 +44,8 @@
 #include "hgtok/graph/metapath.hpp"
 #include "hgtok/graph/random_walk.hpp"
 #include "hgtok/graph/sampler.hpp"
+#include "hgtok/io/atomic_file.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/text/embedding_table.hpp"
 #include "hgtok/tokenizer/config.hpp"
@@ -60,8 +61,9 @@ template <class T>
 struct TokenizeOptions {
   /// Node types whose tokens are returned, in this order (HiGPT's hetero_key_order); not used by encode.
   std::vector<std::string> type_order;
-  /// Type embeddings: generated kernels need a table (ValueError without one); static kernels ignore it.
-  const EmbeddingTable<T>* table = nullptr;
+  /// Type embeddings (an EmbeddingTable, or any TypeEmbeddings): generated kernels need them (ValueError without);
+  /// static kernels ignore them.
+  const TypeEmbeddings<T>* table = nullptr;
   /// Per node type, the id each local node id stands for (e.g. a Subgraph's original_ids), written to node_ids;
   /// null: the local ids. Only for a HeteroGraph: a Subgraph brings its own.
   const std::map<std::string, std::vector<Index>>* original_ids = nullptr;
@@ -137,14 +139,7 @@ class Tokenizer {
   static Tokenizer load(const std::string& dir) {
     namespace fs = std::filesystem;
     const std::string config_path = (fs::path(dir) / "config.json").string();
-    std::ifstream in(config_path);
-    if (!in) throw IOError(config_path, "", "cannot open for reading");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(config_path, "", std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json j = detail::read_json_file(config_path);
     return Tokenizer(parse_config(j, config_path), WeightStore::load((fs::path(dir) / "weights.safetensors").string()));
   }
 
@@ -157,15 +152,7 @@ class Tokenizer {
     WeightStore w;
     save_weights(w);
     w.save((fs::path(dir) / "weights.safetensors").string());
-    const fs::path final_path = fs::path(dir) / "config.json", tmp = fs::path(dir) / "config.json.tmp";
-    {
-      std::ofstream out(tmp);
-      if (!out) throw IOError(tmp.string(), "", "cannot open for writing");
-      out << config_.to_json(kernels()).dump(2) << '\n';
-      if (!out) throw IOError(tmp.string(), "", "write failed");
-    }
-    fs::rename(tmp, final_path, ec);
-    if (ec) throw IOError(final_path.string(), "", "cannot rename from " + tmp.string() + ": " + ec.message());
+    detail::write_file_atomic((fs::path(dir) / "config.json").string(), config_.to_json(kernels()).dump(2) + "\n");
   }
 
   const TokenizerConfig& config() const { return config_; }
@@ -322,7 +309,7 @@ class Tokenizer {
     }
   }
 
-  TypeMatrices<T> run_layers(const Prepared& p, const EmbeddingTable<T>* table) const {
+  TypeMatrices<T> run_layers(const Prepared& p, const TypeEmbeddings<T>* table) const {
     const EncoderInput<T> in{p.graph, table, &p.neighbors};
     TypeMatrices<T> x;
     for (Index t = 0; t < p.graph->num_node_types(); ++t) x[p.graph->node_type_name(t)] = p.graph->x(t);
@@ -384,7 +371,7 @@ class Tokenizer {
     return out;
   }
 
-  GraphTokens<T> tokenize_graph(const HeteroGraph<T>& g, const EmbeddingTable<T>* table, const std::vector<std::string>& type_order,
+  GraphTokens<T> tokenize_graph(const HeteroGraph<T>& g, const TypeEmbeddings<T>* table, const std::vector<std::string>& type_order,
                                 const std::map<std::string, std::vector<Index>>* original_ids) const {
     if (type_order.empty()) throw ValueError("Tokenizer", "type_order", "is empty: no node type to tokenize");
     Prepared p;
