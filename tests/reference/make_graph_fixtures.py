@@ -35,6 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from export_pyg import export_hetero_data  # noqa: E402
+sys.path.insert(0, HERE)
+import provenance  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
@@ -115,6 +117,7 @@ def main():
         "num_nodes": json.dumps({nt: int(data[nt].num_nodes) for nt in data.node_types}),
     }
     save_file(expected, os.path.join(FIXTURES, "pyg_graph_expected.safetensors"), metadata=metadata)
+    provenance.stamp_written(__file__, ("torch_geometric",))
     print("wrote", os.path.join(FIXTURES, "pyg_graph.safetensors"), "and pyg_graph_expected.safetensors")
 
 

@@ -63,6 +63,7 @@ from export_pyg import export_hetero_data  # noqa: E402
 
 sys.path.insert(0, HERE)
 from make_hgt_fixtures import GeneratedLinear  # noqa: E402  (HiGPT's ParameterGenerator reference)
+import provenance  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
@@ -284,6 +285,7 @@ def main():
     meta_gen = torch.Generator().manual_seed(20261123)
     meta_han_case("meta_h1", han_data, 6, 8, 1, 16, meta_gen)
     meta_han_case("meta_h4", han_data, 6, 8, 4, 16, meta_gen)
+    provenance.stamp_written(__file__, ("torch_geometric",))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, HERE)
 from export_pyg import export_hetero_data  # noqa: E402
 from make_hgt_fixtures import GeneratedLinear, randomize_  # noqa: E402
+import provenance  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 M64 = (1 << 64) - 1
@@ -281,6 +282,7 @@ def main():
     lstm_case(gen)
     static_case(gen)
     meta_case(gen)
+    provenance.stamp_written(__file__, ("torch_geometric",))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ HiGPT's MetaHGTConv (HG_grounding/models/meta_hgt/meta_hgtconv_bert_all.py, meta
 kqv_lin / out_lin per node type, generated k_rel / v_rel per edge type applied to every head, p_rel and skip from
 linear maps of the type embeddings, gelu, clamp(+-100), LayerNorm(eps=1e-6). With --higpt <HiGPT checkout> the
 script also runs HiGPT's own MetaHGTConv (both copies, import-only dependencies stubbed) on the heads = 1 cases
-and asserts it matches the reference to 1e-12.
+and asserts it matches the reference to 1e-12. The MetaHGT files record it in __metadata__ (provenance.py):
+higpt_checked "true" and higpt_commit (the checkout's HEAD) for the heads = 1 cases checked, "false" / "none"
+otherwise; every file also records the script and the library versions (tests/reference/README.md).
 
 Cases (the graph covers: a relation with zero edges whose destination receives nothing else, isolated nodes,
 multi-edges and self-loops, a node type that is no destination, input widths that differ per type):
@@ -49,6 +51,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from export_pyg import export_hetero_data  # noqa: E402
+sys.path.insert(0, HERE)
+import provenance  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
@@ -241,10 +245,12 @@ def meta_case(name, data, in_channels, out_channels, heads, m, gen, variant="pre
         with torch.no_grad():
             out2 = theirs(data.x_dict, data.edge_index_dict, node_type_feas_dict=node_emb, edge_type_feas_dict=edge_emb)
         assert set(out2) == set(out), (set(out2), set(out))
+        worst = 0.0
         for t in out:
             err = (out2[t] - out[t]).abs().max().item()
             assert err < 1e-12, (name, t, err)
-        print(f"  {name}: matches HiGPT's own MetaHGTConv ({variant} copy)")
+            worst = max(worst, err)
+        print(f"  {name}: matches HiGPT's own MetaHGTConv ({variant} copy), max |difference| {worst:.3g}")
     table = {f"node/{t}": e for t, e in node_emb.items()}
     table.update({f"edge/{edge_key(et)}": e for et, e in edge_emb.items()})
     meta = {"heads": heads, "out_channels": out_channels, "in_channels": in_channels, "embedding_dim": m, "variant": variant}
@@ -306,6 +312,12 @@ def main():
     meta_case("meta_noskip", main_graph(gen, {t: 10 for t in widths}), 10, 16, 2, 12, gen, higpt=None)
     meta_case("meta_single", single_graph(gen, 8), 8, 8, 2, 10, gen)
     nn_case(gen)
+    # MetaHGT fixtures: heads = 1 cases checked against HiGPT's code when --higpt is given; the others cannot be
+    # (HiGPT's MetaHGTConv applies the relation transform to heads = 1 only), so they say "false".
+    commit = provenance.higpt_commit(args.higpt) if args.higpt else None
+    provenance.stamp_written(__file__, ("torch_geometric",), higpt=[
+        ("hgt_meta_h1_*", bool(args.higpt), commit), ("hgt_meta_h1.safetensors", bool(args.higpt), commit),
+        ("hgt_meta_*", False, None)])
 
 
 if __name__ == "__main__":

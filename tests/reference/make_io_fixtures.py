@@ -19,6 +19,7 @@ Run by hand (needs torch, numpy, safetensors):  python tests/reference/make_io_f
 """
 import json
 import os
+import sys
 
 import numpy as np
 import torch
@@ -27,6 +28,8 @@ from safetensors.torch import save_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+import provenance  # noqa: E402
 
 
 def fx(name):
@@ -103,6 +106,7 @@ def main():
     dtype_fixture()
     npy_fixtures()
     table_fixture()
+    provenance.stamp_written(__file__)
     print("wrote I/O fixtures to", FIXTURES)
 
 

