@@ -120,16 +120,19 @@ inline std::atomic<int>& gemm_isa_setting() {
   return setting;
 }
 
+/// `isa` if this CPU and build support it, else a ValueError naming `source` and `field`.
+inline GemmIsa supported_gemm_isa(GemmIsa isa, const std::string& source, const std::string& field) {
+  if (!gemm_isa_supported(isa))
+    throw ValueError(source, field,
+                     std::string("'") + to_string(isa) + "' is not supported by this CPU (or build); the best here is '" +
+                         to_string(gemm_best_isa()) + "'");
+  return isa;
+}
+
 /// Parses "eigen", "avx2" or "avx512" given by `source` (an environment variable, a call) as `field`.
 inline GemmIsa parse_gemm_isa(const std::string& name, const std::string& source, const std::string& field) {
   for (GemmIsa isa : {GemmIsa::eigen, GemmIsa::avx2, GemmIsa::avx512})
-    if (name == to_string(isa)) {
-      if (!gemm_isa_supported(isa))
-        throw ValueError(source, field,
-                         "'" + name + "' is not supported by this CPU (or build); the best here is '" +
-                             to_string(gemm_best_isa()) + "'");
-      return isa;
-    }
+    if (name == to_string(isa)) return supported_gemm_isa(isa, source, field);
   throw ValueError(source, field, "'" + name + "' is not one of eigen, avx2, avx512");
 }
 
@@ -149,7 +152,7 @@ inline GemmIsa gemm_isa() {
 /// Forces a path for the whole process (for tests and benchmarks); returns the previous one. A path this CPU
 /// lacks is a ValueError. Not meant to change while products run on other threads.
 inline GemmIsa set_gemm_isa(GemmIsa isa) {
-  parse_gemm_isa(to_string(isa), "set_gemm_isa", "isa");  // checks that this CPU supports it
+  supported_gemm_isa(isa, "set_gemm_isa", "isa");
   const GemmIsa before = gemm_isa();
   gemm_isa_setting().store(static_cast<int>(isa), std::memory_order_relaxed);
   return before;
