@@ -14,6 +14,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_core {
+
 TEST_CASE("Error: message names kind, source, field and reason; classes stay catchable as Error", "[core][error]") {
   const hgtok::FormatError e("graph.safetensors", "x/movie.data_offsets", "end 912 is past the data section (800 bytes)");
   CHECK(std::string(e.what()) ==
@@ -207,3 +210,5 @@ TEST_CASE("TypeEmbeddings: one lookup for node and edge types, errors naming the
   HGTOK_REQUIRE_THROWS_WITH(hgtok::detail::check_embedding_width(m, 4, "layer"), hgtok::ShapeError,
                             "type-embedding width 3, the layer expects 4");
 }
+
+}  // namespace test_core

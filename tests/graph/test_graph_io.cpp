@@ -11,6 +11,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_graph_io {
+
 using hgtok::EdgeType;
 using hgtok::HeteroGraph;
 using hgtok::Index;
@@ -302,3 +305,5 @@ TEST_CASE("graph io: directory form errors name graph.json or the npy file", "[g
   std::filesystem::remove(json_path);
   HGTOK_REQUIRE_THROWS_WITH(hgtok::load_graph_dir<float>(dir), hgtok::IOError, "graph.json");
 }
+
+}  // namespace test_graph_io

@@ -12,6 +12,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_hetero_graph {
+
 using hgtok::EdgeType;
 using hgtok::HeteroGraph;
 using hgtok::Index;
@@ -252,3 +255,5 @@ TEST_CASE("EdgeType: key and parse", "[graph]") {
   for (const std::string bad : {"movie__to", "__to__movie", "movie____movie", "movie__to__", "a__b__c__d", "movie"})
     HGTOK_REQUIRE_THROWS_WITH(EdgeType::parse(bad, "src.json"), hgtok::FormatError, "src.json: field '" + bad + "'");
 }
+
+}  // namespace test_hetero_graph

@@ -13,6 +13,9 @@
 #include "hgtok/io/weight_store.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_random_walk {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -138,3 +141,5 @@ TEST_CASE("RandomWalkWithRestart: bad parameters are named", "[graph][random_wal
   HGTOK_REQUIRE_THROWS_WITH(RandomWalkWithRestart(0.5, 10, std::map<std::string, Index>{{"c", 2}}, 1).sample(g),
                             LookupError, "unknown node type 'c'");
 }
+
+}  // namespace test_random_walk

@@ -9,6 +9,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_embedding_table {
+
 using hgtok::EdgeType;
 using hgtok::EmbeddingTable;
 using hgtok_test::tests_path;
@@ -152,3 +155,5 @@ TEST_CASE("EmbeddingTable: npy+json inputs that do not fit", "[io][embedding][ba
   HGTOK_REQUIRE_THROWS_WITH(EmbeddingTable<float>::load_npy(tests_path("fixtures/npy_fortran.npy"), json(R"(["node/a", "node/b"])")),
                             hgtok::FormatError, "field 'fortran_order'");
 }
+
+}  // namespace test_embedding_table

@@ -10,6 +10,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_npy {
+
 using hgtok::Dtype;
 using hgtok_test::tests_path;
 
@@ -188,3 +191,5 @@ TEST_CASE("npy: malformed headers", "[io][npy][bad]") {
   bad_version[6] = 9;
   HGTOK_REQUIRE_THROWS_WITH(hgtok::parse_npy(bad_version, "h.npy"), hgtok::FormatError, "field 'version'");
 }
+
+}  // namespace test_npy

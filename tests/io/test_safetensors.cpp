@@ -14,6 +14,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_safetensors {
+
 using hgtok::Dtype;
 using hgtok::SafetensorsFile;
 using hgtok::SafetensorsWriter;
@@ -484,3 +487,5 @@ TEST_CASE("WeightStore: chunked reads of large tensors, transposed reads, shapes
   HGTOK_REQUIRE_THROWS_WITH(shapes.save(tmp.file("x.safetensors")), hgtok::ValueError, "records shapes only");
   HGTOK_REQUIRE_THROWS_WITH(shapes.shape("b"), hgtok::LookupError, "field 'b'");
 }
+
+}  // namespace test_safetensors

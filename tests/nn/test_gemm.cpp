@@ -12,6 +12,9 @@
 #include "hgtok/nn/linear.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_gemm {
+
 using namespace hgtok;
 
 namespace {
@@ -263,3 +266,5 @@ TEST_CASE("gemm's path can be chosen, is checked against the CPU and is restored
                             "field 'HGTOK_GEMM_ISA': 'sse' is not one of eigen, avx2, avx512");
   REQUIRE(detail::gemm_isa() == before);
 }
+
+}  // namespace test_gemm

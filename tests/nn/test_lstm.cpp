@@ -8,6 +8,9 @@
 #include "hgtok/nn/lstm.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_lstm {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -89,3 +92,5 @@ TEST_CASE("LSTM: bad weights and inputs name the tensor and the shapes", "[nn][l
   HGTOK_REQUIRE_THROWS_WITH(l.forward(Matrix<double>::Zero(2, 4)), ShapeError, "width 4, expected input_size 5");
   HGTOK_REQUIRE_THROWS_WITH(nn::LSTM<double>(0, 3), ValueError, "input_size 0");
 }
+
+}  // namespace test_lstm

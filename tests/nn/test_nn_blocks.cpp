@@ -8,6 +8,9 @@
 #include "hgtok/nn/linear.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_nn_blocks {
+
 using namespace hgtok;
 
 namespace {
@@ -64,3 +67,5 @@ TEMPLATE_TEST_CASE("Activations match torch (gelu erf form, relu, sigmoid)", "[n
   CHECK(max_diff(r, store().vector<double>("relu/y", 97)) <= tol);
   CHECK(max_diff(s, store().vector<double>("sigmoid/y", 97)) <= tol);
 }
+
+}  // namespace test_nn_blocks

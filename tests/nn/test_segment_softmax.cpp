@@ -8,6 +8,9 @@
 #include "hgtok/nn/segment_softmax.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_segment_softmax {
+
 using namespace hgtok;
 
 namespace {
@@ -91,3 +94,5 @@ TEST_CASE("segment softmax: huge scores stay finite; thread count does not chang
   const auto one = run(1), two = run(2);
   CHECK((one.array() == two.array()).all());
 }
+
+}  // namespace test_segment_softmax

@@ -16,6 +16,9 @@
 #include "hgtok/text/embedding_table.hpp"
 #include "parity_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_han {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -425,3 +428,5 @@ TEST_CASE("MetaHANConv bad features and type embeddings are named", "[parity][ha
   HGTOK_REQUIRE_THROWS_WITH(conv.forward(g, narrow), ShapeError, "type-embedding width 5, the layer expects 16");
   HGTOK_REQUIRE_THROWS_WITH(conv.forward(g, EmbeddingTable<double>()), LookupError, "node/author");
 }
+
+}  // namespace test_han

@@ -16,6 +16,9 @@
 #include "hgtok/text/embedding_table.hpp"
 #include "parity_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_hetgnn {
+
 using namespace hgtok;
 using hgtok_test::max_error;
 using hgtok_test::tests_path;
@@ -222,3 +225,5 @@ TEST_CASE("HetGNN bad weights, features, neighbour lists and tables are named", 
   HGTOK_REQUIRE_THROWS_WITH(meta_model.forward(gm, sampler("meta").sample(gm), narrow), ShapeError,
                             "type-embedding width 5, the model expects 12");
 }
+
+}  // namespace test_hetgnn

@@ -10,6 +10,9 @@
 #include "hgtok/io/weight_store.hpp"
 #include "parity_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_hgt {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -171,3 +174,5 @@ TEST_CASE("HGTConv on a larger graph (row-blocked GEMMs): identical for 1 and 2 
     CHECK((m.array() == two.at(t).array()).all());
   }
 }
+
+}  // namespace test_hgt

@@ -11,6 +11,9 @@
 #include "hgtok/text/embedding_table.hpp"
 #include "parity_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_meta_hgt {
+
 using namespace hgtok;
 using hgtok_test::max_error;
 using hgtok_test::tests_path;
@@ -193,3 +196,5 @@ TEST_CASE("MetaHGTConv bad features and missing embeddings name the type", "[par
   HGTOK_REQUIRE_THROWS_WITH(conv.forward(g, narrow), ShapeError, "type-embedding width 5, the layer expects 12");
   HGTOK_REQUIRE_THROWS_WITH(MetaHGTConv<double>(8, 10, 4, 12), ValueError, "divisible by heads 4");
 }
+
+}  // namespace test_meta_hgt

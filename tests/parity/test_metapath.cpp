@@ -12,6 +12,9 @@
 #include "hgtok/graph/metapath.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_metapath {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -111,3 +114,5 @@ TEST_CASE("add_metapaths rejects relations that do not chain, unknown relations,
                             "paper__reviews__author");
   HGTOK_REQUIRE_THROWS_WITH(add_metapaths(g, {{kWrites}}), ValueError, "at least two relations");
 }
+
+}  // namespace test_metapath

@@ -8,6 +8,9 @@
 #include "hgtok/projector/static_projectors.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_projectors {
+
 using namespace hgtok;
 
 namespace {
@@ -122,3 +125,5 @@ TEST_CASE("StaticProjectors: one projector per type, PyG HeteroDictLinear names"
   s.save(round, "lin");
   CHECK(round.size() == 4);
 }
+
+}  // namespace test_projectors

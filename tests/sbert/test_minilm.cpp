@@ -17,6 +17,9 @@
 #include "hgtok/text/sentence_encoder.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_minilm {
+
 using hgtok_test::tests_path;
 namespace fs = std::filesystem;
 
@@ -92,3 +95,5 @@ TEST_CASE("all-MiniLM-L6-v2: token ids identical and embeddings within 1e-5 of s
   CHECK(max_err <= 1e-5);
   CHECK(min_cos >= 0.99999);
 }
+
+}  // namespace test_minilm

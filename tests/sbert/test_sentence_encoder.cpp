@@ -10,6 +10,9 @@
 #include "hgtok/text/sentence_encoder.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_sentence_encoder {
+
 using hgtok::Index;
 using hgtok::Matrix;
 using hgtok::SentenceEncoder;
@@ -268,3 +271,5 @@ TEST_CASE("bad model directories name the file, the field, the tensor, the token
     HGTOK_REQUIRE_THROWS_WITH(SentenceEncoder<float>::load(g.str()), hgtok::ShapeError, "word_embedding_dimension");
   }
 }
+
+}  // namespace test_sentence_encoder

@@ -7,6 +7,9 @@
 #include "hgtok/text/type_descriptions.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_type_descriptions {
+
 using hgtok::EdgeType;
 using hgtok::TypeDescriptions;
 using hgtok_test::tests_path;
@@ -80,3 +83,5 @@ TEST_CASE("TypeDescriptions JSON form") {
   HGTOK_REQUIRE_THROWS_WITH(t.add_node("", {"x"}), hgtok::FormatError, "node/");
   HGTOK_REQUIRE_THROWS_WITH(TypeDescriptions::load(dir.file("missing.json")), hgtok::IOError, "missing.json");
 }
+
+}  // namespace test_type_descriptions

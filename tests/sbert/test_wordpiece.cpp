@@ -8,6 +8,9 @@
 #include "hgtok/text/wordpiece.hpp"
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_wordpiece {
+
 using hgtok::WordPieceConfig;
 using hgtok::WordPieceTokenizer;
 using hgtok_test::tests_path;
@@ -146,3 +149,5 @@ TEST_CASE("bad vocabularies and configs name the file, the field, the token") {
   HGTOK_REQUIRE_THROWS_WITH(WordPieceTokenizer::from_vocab({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "bad\xff"}, {}, "v.txt"),
                             hgtok::ValueError, "line 5");
 }
+
+}  // namespace test_wordpiece

@@ -8,6 +8,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_batch {
+
 using namespace hgtok;
 using hgtok_test::read_bytes;
 using hgtok_test::TempDir;
@@ -380,3 +383,5 @@ TEST_CASE("batch: tokenize_many gives the same bytes on the AVX2 and AVX-512 GEM
     REQUIRE(std::equal(avx2[i].tokens.begin(), avx2[i].tokens.end(), avx512[i].tokens.begin()));
   }
 }
+
+}  // namespace test_batch

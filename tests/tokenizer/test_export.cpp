@@ -7,6 +7,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_export {
+
 using namespace hgtok;
 using hgtok_test::TempDir;
 using hgtok_test::tests_path;
@@ -128,3 +131,5 @@ TEST_CASE("export: DLPack hands the token buffer over without a copy", "[tokeniz
   HGTOK_REQUIRE_THROWS_WITH(dlpack_matrix<double>(bad), ShapeError, "ndim");
   md->deleter(md);
 }
+
+}  // namespace test_export

@@ -10,6 +10,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_extending {
+
 using namespace hgtok;
 using hgtok_test::TempDir;
 using nlohmann::json;
@@ -159,3 +162,5 @@ TEST_CASE("extending: docs/tokenizer.md's kernel table is the registry's", "[tok
   INFO("docs/tokenizer.md should hold, verbatim:\n" << table);
   CHECK(text.str().find(table) != std::string::npos);
 }
+
+}  // namespace test_extending

@@ -7,6 +7,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_prompt {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -61,3 +64,5 @@ TEST_CASE("prompt: placeholder and graph counts must agree", "[tokenizer][prompt
   empty.graph = "";
   HGTOK_REQUIRE_THROWS_WITH(expand_prompt("x", {}, empty), ValueError, "placeholder string is empty");
 }
+
+}  // namespace test_prompt

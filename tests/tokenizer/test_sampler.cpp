@@ -7,6 +7,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_sampler {
+
 using namespace hgtok;
 using hgtok_test::tests_path;
 
@@ -132,3 +135,5 @@ TEST_CASE("sampler: bad targets, types and fan-outs are clear errors", "[tokeniz
   HGTOK_REQUIRE_THROWS_WITH(NeighborSampler({2}, {{"studio__to__movie", {1}}}, 1).sample(g, "movie", 0), LookupError,
                             "edge type 'studio__to__movie' is not in the graph");
 }
+
+}  // namespace test_sampler

@@ -8,6 +8,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_tokenizer {
+
 using namespace hgtok;
 using hgtok_test::TempDir;
 using hgtok_test::tests_path;
@@ -230,3 +233,5 @@ TEST_CASE("tokenizer: bad configs and weights that do not match the config are c
   hgtok_test::write_bytes(dir.file("tok/weights.safetensors"), {1, 2, 3});
   REQUIRE_THROWS_AS(Tokenizer<float>::load(dir.file("tok")), FormatError);
 }
+
+}  // namespace test_tokenizer

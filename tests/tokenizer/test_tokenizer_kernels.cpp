@@ -13,6 +13,9 @@
 
 #include "test_util.hpp"
 
+// Each test file is its own namespace: the files of a label compile as one translation unit.
+namespace test_tokenizer_kernels {
+
 using namespace hgtok;
 using hgtok_test::TempDir;
 using hgtok_test::tests_path;
@@ -566,3 +569,5 @@ TEST_CASE("tokenizer kernels: graphs that do not fit the config are clear errors
                                "edge type 'author__writes__paper' is not in the graph");
   }
 }
+
+}  // namespace test_tokenizer_kernels
