@@ -54,7 +54,7 @@ double run_case(const std::string& name) {
   const auto w = WeightStore::load(fixture(name));
   const auto conv = load_layer(g, w, name);
   typename HANConv<T>::SemanticAttention attn;
-  const auto out = conv.forward(g, &attn);
+  const auto out = conv.forward(g, attn);
   return max_error(out, attn, w);
 }
 
@@ -112,7 +112,7 @@ TEST_CASE("HANConv output types and semantic attention", "[parity][han]") {
   const auto g = load_graph<double>(fixture("graph"));
   const auto w = WeightStore::load(fixture("h4"));
   HANConv<double>::SemanticAttention attn;
-  const auto out = load_layer(g, w, "h4").forward(g, &attn);
+  const auto out = load_layer(g, w, "h4").forward(g, attn);
   CHECK(out.count("venue") == 1);  // only a zero-edge metapath relation points at it
   CHECK(out.count("term") == 0);   // no destination after dropping the original relations
   CHECK(out.count("org") == 0);    // no edges at all
@@ -130,7 +130,7 @@ TEST_CASE("add_metapaths + HANConv end to end equals PyG", "[parity][han]") {
   const auto mg = add_metapaths(g, {{writes, written_by}, {written_by, writes}, {has, in}, {lists, published_in}}, true, true);
   const auto w = WeightStore::load(fixture("h1"));
   HANConv<double>::SemanticAttention attn;
-  const auto out = load_layer(mg, w, "h1").forward(mg, &attn);
+  const auto out = load_layer(mg, w, "h1").forward(mg, attn);
   CHECK(max_error(out, attn, w) <= 1e-10);
 }
 
@@ -160,9 +160,9 @@ TEST_CASE("HANConv: explicit features equal the graph's, identical for 1 and 2 t
   TypeMatrices<double> x{{"a", mg.x("a")}, {"b", mg.x("b")}};
   set_num_threads(1);
   HANConv<double>::SemanticAttention a1, a2;
-  const auto one = conv.forward(mg, x, &a1);
+  const auto one = conv.forward(mg, x, a1);
   set_num_threads(2);
-  const auto two = conv.forward(mg, &a2);
+  const auto two = conv.forward(mg, a2);
   REQUIRE(one.size() == 2);
   for (const auto& [t, m] : one) {
     CHECK(m.cwiseAbs().maxCoeff() > 0);
@@ -230,7 +230,7 @@ double run_meta_case(const std::string& name) {
   const auto w = WeightStore::load(fixture(name));
   const auto table = EmbeddingTable<T>::load(fixture(name + "_table"));
   typename MetaHANConv<T>::SemanticAttention attn;
-  const auto out = load_meta_layer<T>(w, name).forward(g, table, &attn);
+  const auto out = load_meta_layer<T>(w, name).forward(g, table, attn);
   return max_error(out, attn, w);
 }
 
@@ -269,7 +269,7 @@ TEST_CASE("MetaHANConv: renamed node and edge types work zero-shot", "[parity][h
   const auto table = EmbeddingTable<double>::load(fixture("meta_h4_table"));
   const auto conv = load_meta_layer<double>(w, "meta_h4");
   MetaHANConv<double>::SemanticAttention base_attn;
-  const auto base = conv.forward(g, table, &base_attn);
+  const auto base = conv.forward(g, table, base_attn);
   REQUIRE(max_error(base, base_attn, w) <= 1e-10);
   // 'author' becomes 'writer' (so author__metapath_0__author becomes writer__metapath_0__writer) and the relation
   // paper__metapath_2__paper becomes paper__shares_term__paper: names the layer has never seen. Their embeddings
@@ -292,7 +292,7 @@ TEST_CASE("MetaHANConv: renamed node and edge types work zero-shot", "[parity][h
   }
   REQUIRE(renamed.has_edge_type(EdgeType{"paper", "shares_term", "paper"}));
   MetaHANConv<double>::SemanticAttention attn;
-  auto out = conv.forward(renamed, renamed_table, &attn);
+  auto out = conv.forward(renamed, renamed_table, attn);
   REQUIRE(out.count("writer") == 1);
   REQUIRE(out.count("author") == 0);
   // Compare with the reference under the original names.
@@ -351,10 +351,10 @@ TEST_CASE("MetaHANConv: identical for 1 and 2 threads", "[parity][han][meta_han]
   TypeMatrices<double> x{{"a", mg.x("a")}, {"b", mg.x("b")}};
   set_num_threads(1);
   MetaHANConv<double>::SemanticAttention a1, a2;
-  const auto one = conv.forward(mg, x, table, &a1);
+  const auto one = conv.forward(mg, x, table, a1);
   conv.clear_cache();
   set_num_threads(2);
-  const auto two = conv.forward(mg, table, &a2);
+  const auto two = conv.forward(mg, table, a2);
   REQUIRE(one.size() == 2);
   for (const auto& [t, m] : one) {
     CHECK(m.cwiseAbs().maxCoeff() > 0);
@@ -372,8 +372,8 @@ TEST_CASE("MetaHANConv save/load round trip", "[parity][han][meta_han]") {
   conv.save(saved, "convs.0.");
   const auto again = load_meta_layer<double>(saved, "meta_h1", "convs.0.");
   MetaHANConv<double>::SemanticAttention a1, a2;
-  const auto one = conv.forward(g, table, &a1);
-  const auto two = again.forward(g, table, &a2);
+  const auto one = conv.forward(g, table, a1);
+  const auto two = again.forward(g, table, a2);
   CHECK(max_error(two, a2, w) <= 1e-10);
   for (const auto& [t, m] : one) CHECK((m.array() == two.at(t).array()).all());
 }

@@ -294,8 +294,9 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
                          bad.graph.num_edges(e));
   bad.graph = std::move(narrow);
   std::vector<const Subgraph<float>*> mixed{ptrs[0], &bad, ptrs[1]};
-  std::vector<std::string> errors;
-  const auto got = tok.tokenize_many(mixed, {order, &s.table, nullptr, &errors});
+  std::vector<std::string> errors(3);
+  const auto sink = [&errors](std::size_t i, const std::string& message) { errors.at(i) = message; };
+  const auto got = tok.tokenize_many(mixed, {order, &s.table, nullptr, sink});
   REQUIRE(errors.size() == 3);
   REQUIRE(errors[0].empty());
   REQUIRE(errors[1].find("feature width 8") != std::string::npos);
@@ -306,8 +307,8 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   REQUIRE_THROWS_WITH(tok.tokenize_many(mixed, {order, &s.table}), Catch::Contains("feature width 8"));
   // Into one buffer: the failed subgraph has no rows there, the other two follow each other.
   std::vector<float> rows;
-  errors.clear();
-  const auto got_into = tok.tokenize_many_into(mixed, rows, {order, &s.table, nullptr, &errors});
+  errors.assign(3, std::string());
+  const auto got_into = tok.tokenize_many_into(mixed, rows, {order, &s.table, nullptr, sink});
   REQUIRE(errors.size() == 3);
   REQUIRE(errors[1].find("feature width 8") != std::string::npos);
   REQUIRE(got_into[1].node_ids.empty());

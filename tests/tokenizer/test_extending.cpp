@@ -138,8 +138,9 @@ TEST_CASE("extending: a kernel registered in this file parses, round-trips its c
   const NeighborSampler sampler({2}, 4);
   std::vector<Subgraph<double>> subs{sampler.sample(g, "paper", 0), sampler.sample(g, "paper", 3)};
   const std::vector<const Subgraph<double>*> ptrs{&subs[0], &subs[1], nullptr};
-  std::vector<std::string> errors;
-  const auto many = tok.tokenize_many(ptrs, {{"paper"}, nullptr, nullptr, &errors});
+  std::vector<std::string> errors(3);
+  const auto sink = [&errors](std::size_t i, const std::string& message) { errors.at(i) = message; };
+  const auto many = tok.tokenize_many(ptrs, {{"paper"}, nullptr, nullptr, sink});
   REQUIRE(errors.size() == 3);
   CHECK(errors[0].empty());
   CHECK(errors[2].find("is null") != std::string::npos);
@@ -151,6 +152,27 @@ TEST_CASE("extending: a kernel registered in this file parses, round-trips its c
   const TestTokenizer loaded = TestTokenizer::load(dir.file("tok"));
   CHECK(loaded.config().to_json(TestTokenizer::kernels()) == linear_config());
   CHECK((loaded.tokenize(g, {{"author", "paper"}}).tokens == tokens.tokens));
+
+  // tokenize_batch takes the registry's tokenizer too: the shard holds each target's rows as tokenize gives them.
+  BatchOptions batch;
+  batch.target_type = "paper";
+  batch.type_order = {"paper"};
+  batch.progress = 0;
+  const std::vector<Index> targets{0, 3};
+  const auto report = tokenize_batch(tok, g, EmbeddingTable<double>(), sampler, targets, dir.file("batch"), batch);
+  CHECK(report.complete);
+  CHECK(report.failed.empty());
+  CHECK(report.targets_done == 2);
+  std::ifstream index_file(dir.file("batch/index.json"));
+  const auto index = json::parse(index_file);
+  const auto shard = SafetensorsFile::open(dir.file("batch/" + index["shards"][0]["file"].get<std::string>()));
+  const auto rows = shard.at("tokens").to_vector<double>();
+  const auto offsets = shard.at("row_offsets").to_vector<Index>();
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto want = tok.tokenize(subs[i], {{"paper"}}).tokens;
+    REQUIRE(offsets[i + 1] - offsets[i] == static_cast<Index>(want.size()) / tok.config().llm_dim);
+    CHECK(std::equal(want.begin(), want.end(), rows.begin() + offsets[i] * tok.config().llm_dim));
+  }
 }
 
 TEST_CASE("extending: docs/tokenizer.md's kernel table is the registry's", "[tokenizer]") {

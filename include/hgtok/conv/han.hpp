@@ -307,14 +307,19 @@ class HANConv {
   const std::vector<EdgeType>& edge_types() const { return edge_types_; }
 
   /// Runs the layer on g with features x (a [N_t, in_t] matrix for every node type that is the src or dst of
-  /// one of g's edge types; others are ignored). Every edge type of g must be one of the layer's. When
-  /// `attention` is given it receives the semantic attention weights β.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, SemanticAttention* attention = nullptr) const {
-    return run(g, detail::han_inputs(g, x), attention);
+  /// one of g's edge types; others are ignored). Every edge type of g must be one of the layer's.
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x) const {
+    return run(g, detail::han_inputs(g, x), nullptr);
   }
-  /// As forward(g, x) with the graph's own node features.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, SemanticAttention* attention = nullptr) const {
-    return run(g, detail::han_inputs(g), attention);
+  /// As forward(g, x); `attention` receives the semantic attention weights β (PyG's
+  /// return_semantic_attention_weights).
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, SemanticAttention& attention) const {
+    return run(g, detail::han_inputs(g, x), &attention);
+  }
+  /// As forward(g, x) / forward(g, x, attention) with the graph's own node features.
+  TypeMatrices<T> forward(const HeteroGraph<T>& g) const { return run(g, detail::han_inputs(g), nullptr); }
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, SemanticAttention& attention) const {
+    return run(g, detail::han_inputs(g), &attention);
   }
 
  private:
@@ -432,16 +437,21 @@ class MetaHANConv {
 
   /// Runs the layer on g with features x (a [N_t, in_channels] matrix for every node type that is the src or
   /// dst of one of g's edge types), type embeddings from `table` (LookupError naming the missing key
-  /// node/<type> or edge/<src>__<rel>__<dst>; ShapeError for a table of another width). When `attention` is
-  /// given it receives the semantic attention weights β.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const TypeEmbeddings<T>& table,
-                          SemanticAttention* attention = nullptr) const {
-    return run(g, detail::han_inputs(g, x), table, attention);
+  /// node/<type> or edge/<src>__<rel>__<dst>; ShapeError for a table of another width).
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const TypeEmbeddings<T>& table) const {
+    return run(g, detail::han_inputs(g, x), table, nullptr);
   }
-  /// As forward(g, x, table) with the graph's own node features.
-  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeEmbeddings<T>& table,
-                          SemanticAttention* attention = nullptr) const {
-    return run(g, detail::han_inputs(g), table, attention);
+  /// As forward(g, x, table); `attention` receives the semantic attention weights β.
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeMatrices<T>& x, const TypeEmbeddings<T>& table,
+                          SemanticAttention& attention) const {
+    return run(g, detail::han_inputs(g, x), table, &attention);
+  }
+  /// As forward(g, x, table) / forward(g, x, table, attention) with the graph's own node features.
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeEmbeddings<T>& table) const {
+    return run(g, detail::han_inputs(g), table, nullptr);
+  }
+  TypeMatrices<T> forward(const HeteroGraph<T>& g, const TypeEmbeddings<T>& table, SemanticAttention& attention) const {
+    return run(g, detail::han_inputs(g), table, &attention);
   }
 
  private:

@@ -105,8 +105,8 @@ inline std::uint64_t fnv1a(std::uint64_t h, const std::string& s) { return fnv1a
 /// Tokenizes the subgraph of every target into shards under out_dir (see the header comment). Throws on bad
 /// arguments before any work; with stop_on_error, throws the first failing target's error after the shards
 /// before it are on disk.
-template <class T>
-BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
+template <class T, class Kernels>
+BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
                            const NeighborSampler& sampler, const std::vector<Index>& targets, const std::string& out_dir,
                            const BatchOptions& options = {}) {
   namespace fs = std::filesystem;
@@ -124,7 +124,7 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
 
   // Fingerprint of everything that decides the output.
   std::uint64_t h = 0xCBF29CE484222325ULL;
-  h = detail::fnv1a(h, tokenizer.config().to_json().dump());
+  h = detail::fnv1a(h, tokenizer.config().to_json(tokenizer.kernels()).dump());
   const std::uint64_t seed = sampler.seed();
   h = detail::fnv1a(h, &seed, sizeof seed);
   h = detail::fnv1a(h, sampler.fanouts().data(), sampler.fanouts().size() * sizeof(Index));
@@ -265,10 +265,11 @@ BatchReport tokenize_batch(const Tokenizer<T>& tokenizer, const HeteroGraph<T>& 
           w.errors[static_cast<std::size_t>(i)] = e.what();
         }
       }
-      std::vector<std::string> failed_here;
+      std::vector<std::string> failed_here(sampled.size());
+      const auto sink = [&failed_here](std::size_t j, const std::string& message) { failed_here[j] = message; };
       // The rows of the targets that succeed, in order, straight into the slab (node_ids and spans stay in the
       // results for the shard's other tensors; one id per row).
-      auto tokens = tokenizer.tokenize_many_into(sampled, slab, {order, &table, nullptr, &failed_here});
+      auto tokens = tokenizer.tokenize_many_into(sampled, slab, {order, &table, nullptr, sink});
       for (std::size_t j = 0; j < where.size(); ++j) {
         const auto i = static_cast<std::size_t>(where[j]);
         if (failed_here[j].empty()) {

@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -67,9 +68,10 @@ struct TokenizeOptions {
   /// Per node type, the id each local node id stands for (e.g. a Subgraph's original_ids), written to node_ids;
   /// null: the local ids. Only for a HeteroGraph: a Subgraph brings its own.
   const std::map<std::string, std::vector<Index>>* original_ids = nullptr;
-  /// tokenize_many: null, the first subgraph's error is thrown; else, resized to the number of subgraphs, a
-  /// subgraph's error goes to (*errors)[i] (its tokens stay empty) and the others are still tokenized.
-  std::vector<std::string>* errors = nullptr;
+  /// tokenize_many's error sink: when set, a subgraph that fails is reported as on_error(i, message) (on the
+  /// calling thread, in index order), its tokens stay empty and the others are still tokenized; when empty, the
+  /// first subgraph's error is thrown.
+  std::function<void(std::size_t, const std::string&)> on_error = nullptr;
 };
 
 /// `Kernels`: the kernel registry (tokenizer/kernels.hpp); a program's own kernels: BuiltinKernels::With<...>.
@@ -194,7 +196,7 @@ class Tokenizer {
   /// Graph tokens of many sampled subgraphs: element i is bitwise equal to tokenize(*subs[i], options). Where no
   /// result can depend on which rows share a product (tokenizes_as_union(); tokenizer/union_batch.hpp), they run
   /// as one disjoint union; otherwise, and whenever the union cannot be formed (subgraphs with different type
-  /// lists, or any error), one by one. Errors: see TokenizeOptions::errors.
+  /// lists, or any error), one by one. Errors: see TokenizeOptions::on_error.
   std::vector<GraphTokens<T>> tokenize_many(const std::vector<const Subgraph<T>*>& subs, const TokenizeOptions<T>& options) const {
     require_table(options);
     return tokenize_many_impl(subs, options, nullptr);
@@ -346,8 +348,6 @@ class Tokenizer {
   std::vector<GraphTokens<T>> tokenize_many_impl(const std::vector<const Subgraph<T>*>& subs, const TokenizeOptions<T>& options,
                                                  std::vector<T>* into) const {
     const std::size_t n = subs.size();
-    std::vector<std::string>* errors = options.errors;
-    if (errors) errors->assign(n, std::string());
     std::vector<GraphTokens<T>> out(n);
     if (n > 1 && tokenizes_as_union()) {
       try {
@@ -363,8 +363,8 @@ class Tokenizer {
         if (!subs[i]) throw ValueError("Tokenizer", "subs[" + std::to_string(i) + "]", "is null");
         out[i] = tokenize_graph(subs[i]->graph, options.table, options.type_order, &subs[i]->original_ids);
       } catch (const std::exception& e) {
-        if (!errors) throw;
-        (*errors)[i] = e.what();
+        if (!options.on_error) throw;
+        options.on_error(i, e.what());
       }
     }
     if (into) detail::gather_rows(out, *into);  // the rows of those that succeeded, in order
