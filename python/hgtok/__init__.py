@@ -39,6 +39,7 @@ from ._graph import from_dict as _graph_from_dict, from_pyg as _graph_from_pyg
 from ._batch import tokenize_batch  # noqa: F401
 from ._prompt import ExpandedPrompt, expand_prompt  # noqa: F401
 from ._shards import ShardReader  # noqa: F401
+from . import hf  # noqa: F401  (needs torch only when called)
 
 __all__ = [
     "EmbeddingTable", "Error", "ExpandedPrompt", "FormatError", "GraphTokens", "HeteroGraph", "IOError", "LookupError",
