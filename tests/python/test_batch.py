@@ -113,3 +113,13 @@ def test_shard_reader_errors(tmp_path, cli_batch):
     (tmp_path / "index.json").write_text("{\"format\": \"something else\"}")
     with pytest.raises(hgtok.FormatError, match="not an hgtok batch index"):
         hgtok.ShardReader(str(tmp_path))
+
+
+def test_cli_inspect_reads_the_batch_with_the_cpp_shard_reader(cli_batch):
+    reader = hgtok.ShardReader(str(cli_batch))
+    code, stdout, stderr = run_cli("inspect", cli_batch)
+    assert code == 0, stderr
+    rows = sum(len(t) for t in reader)
+    assert f"{reader.num_targets} movie targets, 3 of 3 shards on disk, complete" in stdout
+    assert f"{len(reader)} targets on disk, {rows} token rows of width 4096" in stdout
+    assert "failed target 99: " in stdout
