@@ -184,7 +184,7 @@ class ShardReader {
     const std::string file = entry["file"].get<std::string>();
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
       throw FormatError(index_path, field + ".file", "'" + file + "' is not a file name inside the batch directory");
-    Shard s{SafetensorsFile::open((std::filesystem::path(dir_) / file).string())};
+    Shard s{SafetensorsFile::open((std::filesystem::path(dir_) / file).string()), nullptr, nullptr, nullptr, nullptr, nullptr, {}};
     const SafetensorsFile& f = s.file;
     const Index types = static_cast<Index>(type_order_.size());
     s.row_offsets = tensor<Index>(f, "row_offsets", {count + 1});
