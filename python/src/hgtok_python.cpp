@@ -14,6 +14,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
 #include <hgtok/hgtok.hpp>
 #include <hgtok/tokenizer/shard_reader.hpp>
 
@@ -438,6 +439,22 @@ NB_MODULE(_core, m) {
       },
       "tokenizer"_a, "graph"_a, "table"_a, "sampler"_a, "targets"_a, "out_dir"_a, "target_type"_a, "type_order"_a, "shard_size"_a,
       "micro_batch"_a, "stop_on_error"_a, "max_shards"_a);
+
+  // For benchmarks/compare_python.py: the same sample + tokenize per target as a Python loop makes, looped in C++
+  // (the Python call's overhead is the difference). Returns the seconds of the whole loop.
+  m.def(
+      "_bench_sample_tokenize",
+      [](const Tok& tok, const Graph& graph, const Table* table, const hgtok::NeighborSampler& sampler, const std::string& target_type,
+         const std::vector<Index>& targets, const std::vector<std::string>& order) {
+        const auto start = std::chrono::steady_clock::now();
+        for (Index target : targets) {
+          const Tokens t = tok.tokenize(sampler.sample(graph, target_type, target), {order, table});
+          if (t.size() == 0) throw hgtok::ValueError("bench", "tokens", "empty");
+        }
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      },
+      "tokenizer"_a, "graph"_a, "table"_a, "sampler"_a, "target_type"_a, "targets"_a, "order"_a,
+      nb::call_guard<nb::gil_scoped_release>());
 
   // ---- reading shards back ----
   using Reader = hgtok::ShardReader<T>;
