@@ -40,8 +40,8 @@ if [ "${HGTOK_NO_TORCH_INSTALL:-}" != 1 ] && ! "$py" -c "import torch, torch_geo
   timed "${pip[@]}" torch torch_geometric transformers ||
     echo "WARNING: could not install torch / torch_geometric / transformers; their Python tests will report themselves skipped" >&2
 fi
-# The extension: one translation unit, built in $build/python (kept, so a rerun recompiles only what changed), with
+# The extension: one translation unit, built in $build/python-ext (kept, so a rerun recompiles only what changed), with
 # the same warning flags as the C++ build; the C++ tests are not built again.
-CMAKE_BUILD_PARALLEL_LEVEL="$jobs" timed "${pip[@]}" --no-build-isolation -Cbuild-dir="$build/python" \
+CMAKE_BUILD_PARALLEL_LEVEL="$jobs" timed "${pip[@]}" --no-build-isolation -Cbuild-dir="$build/python-ext" \
   -Ccmake.define.CMAKE_CXX_FLAGS="${HGTOK_CXX_FLAGS:-}" .
 HGTOK_CLI="$(cd "$build" && pwd)/examples/cli/hgtok" timed "$py" -m pytest -q -p no:cacheprovider tests/python
