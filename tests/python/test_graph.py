@@ -1,4 +1,6 @@
 """hgtok.HeteroGraph from files, dicts (NumPy and torch) and PyG's HeteroData; types, counts, neighbours; errors."""
+import ctypes
+
 import numpy as np
 import pytest
 
@@ -116,10 +118,49 @@ def test_bad_arrays_are_clear_errors(rng):
         hgtok.load_graph("/nonexistent/graph.safetensors")
 
 
-def test_gpu_tensor_is_a_clear_error(rng):
+class _DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+
+class _DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+
+class _DLManagedTensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("device", _DLDevice), ("ndim", ctypes.c_int32), ("dtype", _DLDataType),
+                ("shape", ctypes.POINTER(ctypes.c_int64)), ("strides", ctypes.POINTER(ctypes.c_int64)),
+                ("byte_offset", ctypes.c_uint64), ("manager_ctx", ctypes.c_void_p), ("deleter", ctypes.c_void_p)]
+
+
+class FakeCudaTensor:
+    """A float32 [2, 2] tensor that says, through DLPack, that it lives on CUDA device 0 (kDLCUDA = 2): what a
+    torch CUDA tensor hands over, without needing a GPU. Its data pointer is host memory nobody may read."""
+
+    def __init__(self):
+        self.host = np.zeros((2, 2), np.float32)
+        self.shape = (ctypes.c_int64 * 2)(2, 2)
+        self.managed = _DLManagedTensor(self.host.ctypes.data, _DLDevice(2, 0), 2, _DLDataType(2, 32, 1), self.shape,
+                                        None, 0, None, None)
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+    def __dlpack__(self, *args, **kwargs):
+        new = ctypes.pythonapi.PyCapsule_New
+        new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+        return new(ctypes.addressof(self.managed), b"dltensor", None)
+
+
+def test_gpu_tensor_is_a_clear_error():
+    g = hgtok.HeteroGraph()
+    with pytest.raises(hgtok.ValueError, match="is on device type 2 .*hgtok reads CPU memory only"):
+        g.add_node_type("m", FakeCudaTensor())
+    assert g.node_types == []
+
+
+def test_real_gpu_tensor_is_a_clear_error():
     torch = need("torch")
     if not torch.cuda.is_available():
-        pytest.skip("no CUDA device here: the GPU-tensor error is checked where one exists")
-    g = hgtok.HeteroGraph()
+        pytest.skip("no CUDA device here (the DLPack-level test above covers the same path)")
     with pytest.raises(hgtok.ValueError, match="hgtok reads CPU memory only"):
-        g.add_node_type("m", torch.zeros(2, 2, device="cuda"))
+        hgtok.HeteroGraph().add_node_type("m", torch.zeros(2, 2, device="cuda"))
