@@ -89,11 +89,6 @@ const U* cpu_array(const In& a, std::size_t ndim, const std::string& field, cons
   return static_cast<const U*>(a.data());
 }
 
-hgtok::Matrix<T> matrix_of(const In& a, const std::string& field) {
-  const T* p = cpu_array<T>(a, 2, field, "[num_nodes, num_features]");
-  return hgtok::ConstMatrixMap<T>(p, static_cast<Index>(a.shape(0)), static_cast<Index>(a.shape(1)));
-}
-
 hgtok::EdgeType edge_type_of(nb::handle h) {
   if (nb::isinstance<nb::str>(h)) return hgtok::EdgeType::parse(nb::cast<std::string>(h), "hgtok");
   if (nb::isinstance<nb::tuple>(h) || nb::isinstance<nb::list>(h)) {
@@ -171,7 +166,12 @@ NB_MODULE(_core, m) {
   nb::class_<Graph>(m, "HeteroGraph")
       .def(nb::init<>())
       .def(
-          "add_node_type", [](Graph& g, const std::string& name, const In& x) { return g.add_node_type(name, matrix_of(x, "x/" + name)); },
+          "add_node_type",
+          [](Graph& g, const std::string& name, const In& x) {
+            const T* p = cpu_array<T>(x, 2, "x/" + name, "[num_nodes, num_features]");
+            nb::gil_scoped_release release;  // the copy and the finiteness check of a large feature matrix
+            return g.add_node_type(name, hgtok::ConstMatrixMap<T>(p, static_cast<Index>(x.shape(0)), static_cast<Index>(x.shape(1))));
+          },
           "name"_a, "x"_a, "Adds a node type with features x [N, F] (float32; copied into the graph).")
       .def(
           "add_node_type_without_features", [](Graph& g, const std::string& name, Index count) { return g.add_node_type(name, count); },
@@ -191,6 +191,7 @@ NB_MODULE(_core, m) {
             if (edge_index.shape(0) != 2)
               throw hgtok::ShapeError("hgtok", field, "shape [" + std::to_string(edge_index.shape(0)) + ", E], expected [2, E]");
             const Index e = static_cast<Index>(edge_index.shape(1));
+            nb::gil_scoped_release release;  // the copy and the CSR of a large edge list
             return g.add_edge_type(et, p, p + e, e);
           },
           "edge_type"_a, "edge_index"_a, "Adds an edge type from edge_index [2, E] (int64 or int32; copied into the graph's CSR).")
