@@ -13,9 +13,10 @@
 // tokenize_batch to resume). index.json does not list the targets, so a target id not found on disk is either
 // not written yet or not part of the run: at() is a LookupError saying which, as far as the index tells. A target
 // that failed has zero rows and its error message (failed()). A target listed twice is found by at() at its first
-// position.
+// position. Python: hgtok.ShardReader (docs/python.md).
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
