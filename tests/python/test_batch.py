@@ -3,6 +3,7 @@ resumes to the same files; ShardReader returns every target's rows (memory-mappe
 reports missing and failed targets."""
 import os
 import signal
+import sys
 
 import numpy as np
 import pytest
@@ -14,9 +15,9 @@ from conftest import cli_config, run_cli, same_files
 TARGETS = list(range(20)) + [99, 3]  # 99 is out of range; 3 appears twice
 
 
-def python_batch(out, tokenizer, graph, table, **kw):
+def python_batch(out, tokenizer, graph, table, progress=False, **kw):
     return hgtok.tokenize_batch(tokenizer, graph, table, hgtok.NeighborSampler([10, 5], seed=0), TARGETS, str(out),
-                                target_type="movie", type_order=graph.node_types, shard_size=8, progress=False, **kw)
+                                target_type="movie", type_order=graph.node_types, shard_size=8, progress=progress, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,16 @@ def test_progress_bar_and_max_shards(tmp_path, capsys, graph, table, tokenizer):
                          target_type="movie", type_order=graph.node_types, shard_size=8, progress=True)
     err = capsys.readouterr().err
     assert "22/22" in err  # tqdm's bar, or hgtok's line per shard without tqdm
+
+
+def test_progress_without_tqdm_prints_a_line_per_shard(tmp_path, monkeypatch, capsys, graph, table, tokenizer):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import tqdm.auto now raises ImportError
+    python_batch(tmp_path / "py", tokenizer, graph, table, progress=None)
+    assert capsys.readouterr().err == ""  # no bar, no lines unless asked
+    report = hgtok.tokenize_batch(tokenizer, graph, table, hgtok.NeighborSampler([10, 5], seed=0), TARGETS,
+                                  str(tmp_path / "other"), target_type="movie", shard_size=8, progress=True)
+    assert report["complete"]
+    assert capsys.readouterr().err.splitlines() == ["hgtok: 8/22 targets", "hgtok: 16/22 targets", "hgtok: 22/22 targets"]
 
 
 def test_shard_reader_returns_every_targets_rows(tmp_path, cli_batch, graph, table, tokenizer):
