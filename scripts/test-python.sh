@@ -33,6 +33,6 @@ if [ "${HGTOK_NO_TORCH_INSTALL:-}" != 1 ] && ! "$py" -c "import torch, torch_geo
 fi
 # The extension: one translation unit, built in $build/python-ext (kept, so a rerun recompiles only what changed), with
 # the same warning flags as the C++ build; the C++ tests are not built again.
-CMAKE_BUILD_PARALLEL_LEVEL="$jobs" timed "${pip[@]}" --no-build-isolation -Cbuild-dir="$build/python-ext" \
-  -Ccmake.define.CMAKE_CXX_FLAGS="${HGTOK_CXX_FLAGS:-}" .
+CMAKE_BUILD_PARALLEL_LEVEL="$jobs" timed "${pip[@]}" --no-build-isolation --config-settings=build-dir="$build/python-ext" \
+  --config-settings=cmake.define.CMAKE_CXX_FLAGS="${HGTOK_CXX_FLAGS:-}" .
 HGTOK_CLI="$(cd "$build" && pwd)/examples/cli/hgtok" timed "$py" -m pytest -q -p no:cacheprovider tests/python
