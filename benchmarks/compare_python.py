@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "reference"))
 import hgtok  # noqa: E402
-from compare_tokenizer import COUNTS, EDGE_TYPES, NODE_TYPES, ORDER, SEED, TorchPath, make_graph  # noqa: E402
+from compare_tokenizer import COUNTS, EDGE_TYPES, ORDER, SEED, TorchPath, make_graph  # noqa: E402
 from make_tokenizer_fixtures import TokenizerReference  # noqa: E402
 
 WIDTH, HIDDEN, HEADS, M, LLM = 768, 64, 4, 768, 4096

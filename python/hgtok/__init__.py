@@ -7,12 +7,8 @@ batch tokenization to shards and reading them back. Arrays come back as NumPy ar
 from __future__ import annotations
 
 import json as _json
-import os as _os
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence
 
-import numpy as _np
-
-from . import _core
 from ._core import (  # noqa: F401  (re-exported)
     EmbeddingTable,
     Error,

@@ -1,7 +1,6 @@
 """tokenize_batch from Python writes the CLI's files byte for byte; Ctrl-C stops between shards and a second call
 resumes to the same files; ShardReader returns every target's rows (memory-mapped, read-only, no copy) and
 reports missing and failed targets."""
-import os
 import signal
 import sys
 
@@ -10,7 +9,7 @@ import pytest
 
 import hgtok
 import hgtok._batch
-from conftest import cli_config, run_cli, same_files
+from conftest import run_cli, same_files
 
 TARGETS = list(range(20)) + [99, 3]  # 99 is out of range; 3 appears twice
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hgtok
-from conftest import GRAPH, need
+from conftest import need
 
 
 def small_dicts(rng):

@@ -1,7 +1,6 @@
 """Kernels from Python against their references, in process: PyG's HGTConv and HANConv on a HeteroData built here
 (their state_dict loaded with Tokenizer.from_state_dict), and MetaHGT on the fixtures of
 tests/reference/make_hgt_fixtures.py (checked against HiGPT's code), as tests/parity/*.cpp do in C++."""
-import json
 import os
 
 import numpy as np

@@ -3,7 +3,6 @@ and refuses mismatched counts, and examples/python/llm_splice.py runs end to end
 import os
 import runpy
 
-import numpy as np
 import pytest
 
 import hgtok

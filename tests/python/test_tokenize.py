@@ -1,14 +1,12 @@
 """Tokenizer from Python: the CLI's tokens bit for bit, zero-copy tokens (NumPy, DLPack, torch), tokenize_many,
 several Python threads at once, load/save/config, encode, and the tokenizer's errors."""
 import concurrent.futures
-import os
-import sys
 
 import numpy as np
 import pytest
 
 import hgtok
-from conftest import cli_config, need, run_cli
+from conftest import need, run_cli
 
 
 def test_tokens_equal_the_clis_bit_for_bit(tmp_path, graph, table, tokenizer):
