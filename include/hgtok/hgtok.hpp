@@ -45,3 +45,4 @@
 #include "hgtok/tokenizer/union_batch.hpp"
 #include "hgtok/tokenizer/tokenizer.hpp"
 #include "hgtok/tokenizer/batch.hpp"
+#include "hgtok/tokenizer/shard_reader.hpp"

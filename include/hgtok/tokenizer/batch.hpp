@@ -100,6 +100,15 @@ inline std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
 }
 inline std::uint64_t fnv1a(std::uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size()); }
 
+/// Reads a batch directory's index.json; a file that is not one (wrong format, no shard list) is a FormatError.
+inline nlohmann::json read_batch_index(const std::string& index_path) {
+  nlohmann::json index = read_json_file(index_path);
+  if (!index.is_object() || index.value("format", "") != "hgtok-batch-1" || !index.contains("shards") ||
+      !index["shards"].is_array())
+    throw FormatError(index_path, "format", "not an hgtok batch index");
+  return index;
+}
+
 }  // namespace detail
 
 /// Tokenizes the subgraph of every target into shards under out_dir (see the header comment). Throws on bad
@@ -154,10 +163,7 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
 
   nlohmann::json index;
   if (fs::exists(index_path)) {  // resume
-    index = detail::read_json_file(index_path);
-    if (!index.is_object() || index.value("format", "") != "hgtok-batch-1" || !index.contains("shards") ||
-        !index["shards"].is_array())
-      throw FormatError(index_path, "format", "not an hgtok batch index");
+    index = detail::read_batch_index(index_path);
     if (index.value("fingerprint", "") != fingerprint)
       throw ValueError(index_path, "fingerprint", "'" + index.value("fingerprint", "") + "' was written by another run (this run: '" +
                                                       fingerprint + "'); use another directory");

@@ -1,0 +1,3 @@
+from typing import Sequence, Union
+
+def splice(input_ids: object, inputs_embeds: object, graph_tokens: Union[object, Sequence[object]], patch_token_id: int) -> object: ...
