@@ -399,7 +399,12 @@ NB_MODULE(_core, m) {
               for (const Sub* s : subs)
                 if (!s) throw hgtok::ValueError("Tokenizer", "subgraphs", "holds None");
               if (order.empty() && !subs.empty()) order = subs[0]->graph.node_types();
-              out = t.tokenize_many(subs, {order, table, nullptr, collect ? &errors : nullptr});
+              hgtok::TokenizeOptions<float> options{order, table};
+              if (collect) {
+                errors.assign(subs.size(), std::string());
+                options.on_error = [&errors](std::size_t i, const std::string& message) { errors[i] = message; };
+              }
+              out = t.tokenize_many(subs, options);
             }
             return std::make_pair(std::move(out), std::move(errors));
           },
