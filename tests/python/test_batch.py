@@ -46,8 +46,13 @@ def test_ctrl_c_stops_between_shards_and_resumes(tmp_path, monkeypatch, cli_batc
         return r
 
     monkeypatch.setattr(hgtok._batch._core, "_tokenize_batch", interrupted_after_two)
-    with pytest.raises(KeyboardInterrupt):
-        python_batch(tmp_path / "py", tokenizer, graph, table)
+    # Python's own Ctrl-C handler, also where the tests run with SIGINT ignored (a shell's background job).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            python_batch(tmp_path / "py", tokenizer, graph, table)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     monkeypatch.undo()
     reader = hgtok.ShardReader(str(tmp_path / "py"))
     assert not reader.complete and reader.shards_on_disk == 2 and reader.missing == (16, 22)
