@@ -76,7 +76,7 @@ inline std::vector<std::string> metadata_list(const std::map<std::string, std::s
   if (!j.is_array()) throw FormatError(source, "__metadata__." + key, "must be a JSON list of strings");
   std::vector<std::string> out;
   for (const auto& s : j) {
-    if (!s.is_string()) throw FormatError(source, "__metadata__." + key, "entry " + s.dump() + " is not a string");
+    if (!s.is_string()) throw FormatError(source, "__metadata__." + key, "entry " + detail::json_excerpt(s) + " is not a string");
     out.push_back(s.get<std::string>());
   }
   return out;
@@ -100,7 +100,7 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
     if (!j.is_object()) throw FormatError(path, "__metadata__.num_nodes", "must be a JSON object type -> count");
     for (auto c = j.begin(); c != j.end(); ++c) {
       if (!c->is_number_integer() || c->get<std::int64_t>() < 0)
-        throw FormatError(path, "__metadata__.num_nodes." + c.key(), "count " + c->dump() + " is not a non-negative integer");
+        throw FormatError(path, "__metadata__.num_nodes." + c.key(), "count " + detail::json_excerpt(*c) + " is not a non-negative integer");
       counts[c.key()] = c->get<Index>();
     }
   }
@@ -201,7 +201,7 @@ HeteroGraph<T> load_graph_dir(const std::string& dir, Index max_nodes_without_fe
     std::optional<Index> count;
     if (n.contains("num_nodes")) {
       if (!n["num_nodes"].is_number_integer() || n["num_nodes"].get<std::int64_t>() < 0)
-        throw FormatError(json_path, where + ".num_nodes", "count " + n["num_nodes"].dump() + " is not a non-negative integer");
+        throw FormatError(json_path, where + ".num_nodes", "count " + detail::json_excerpt(n["num_nodes"]) + " is not a non-negative integer");
       count = n["num_nodes"].get<Index>();
     }
     if (n.contains("x")) {

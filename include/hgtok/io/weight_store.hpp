@@ -114,12 +114,8 @@ class WeightStore {
   /// Adds (or replaces) a tensor held in memory.
   template <class T>
   void add(const std::string& name, const Shape& shape, const T* data) {
-    std::uint64_t n = 1;
-    for (auto d : shape) {
-      if (d < 0) throw ShapeError(source_, name, "negative dimension in shape " + detail::shape_str(shape));
-      n = detail::checked_mul(n, static_cast<std::uint64_t>(d), source_, name);
-    }
-    detail::checked_mul(n, sizeof(T), source_, name);
+    const auto n = static_cast<std::uint64_t>(detail::checked_numel(shape, source_, name));
+    detail::checked_nbytes(shape, sizeof(T), source_, name);
     Stored s;
     if (shapes_only_) {
       s.view = TensorView{name, dtype_of<T>(), shape, nullptr, static_cast<std::size_t>(n * sizeof(T)), source_};
