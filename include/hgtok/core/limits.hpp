@@ -18,6 +18,9 @@ struct Limits {
   std::int64_t max_graph_nodes = std::int64_t(1) << 30;
   /// Edges in one graph read from a file, all edge types together.
   std::int64_t max_graph_edges = std::int64_t(1) << 31;
+  /// Offsets of the per-node index arrays of one graph read from a file: each edge type costs (source nodes + 1)
+  /// + (destination nodes + 1), its in- and out-CSR, whether or not it has edges (8 bytes each: 2^28 is 2 GiB).
+  std::int64_t max_graph_index_entries = std::int64_t(1) << 28;
 };
 
 /// The limits in force for this process. Set them before loading (not while another thread loads):
