@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "hgtok/conv/han.hpp"
 #include "hgtok/conv/hgt.hpp"
 #include "hgtok/conv/meta_hgt.hpp"
 #include "hgtok/graph/io.hpp"
@@ -110,6 +111,17 @@ TEST_CASE("MetaHGTConv reads its dimensions from the metadata and checks given o
   HGTOK_REQUIRE_THROWS_WITH(MetaHGTConv<double>::load(w, "", 16, 16, 1, 10), ValueError, "field '__metadata__.embedding_dim'");
   HGTOK_REQUIRE_THROWS_WITH(MetaHGTConv<double>::load(WeightStore::load(fixture("hgt_nn"))), LookupError,
                             "field '__metadata__.in_channels': missing");
+}
+
+TEST_CASE("HANConv and MetaHANConv check given dimensions against the metadata", "[parity][han][hostile]") {
+  const auto meta = WeightStore::load(fixture("han_meta_h1"));  // in_channels 6, out_channels 8, heads 1, embedding_dim 16
+  HGTOK_REQUIRE_THROWS_WITH(MetaHANConv<double>::load(meta, "", 6, 8, 2, 16), ValueError,
+                            "field '__metadata__.heads': the weights were made with heads = 1, given 2");
+  HGTOK_REQUIRE_THROWS_WITH(MetaHANConv<double>::load(meta, "", 6, 8, 1, 12), ValueError, "field '__metadata__.embedding_dim'");
+  CHECK_NOTHROW(MetaHANConv<double>::load(meta, "", 6, 8, 1, 16));
+  const auto han = WeightStore::load(fixture("han_h1"));  // out_channels 8, heads 1
+  HGTOK_REQUIRE_THROWS_WITH(HANConv<double>::load(han, "", {{"a", 4}}, 16, 1, {}), ValueError,
+                            "field '__metadata__.out_channels': the weights were made with out_channels = 8, given 16");
 }
 
 }  // namespace test_hgt_edge_order
