@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <limits>
 #include <hgtok/graph/io.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -73,6 +74,12 @@ TEST_CASE("hostile: featureless node counts are bounded over the whole graph, no
   w.save(tmp.file("two.safetensors"));
   HGTOK_REQUIRE_THROWS_WITH(hgtok::load_graph<float>(tmp.file("two.safetensors"), 1000), hgtok::ValueError,
                             "field '__metadata__.num_nodes.b': node count 600 has no feature data behind it and brings the graph's such nodes to 1200");
+  // Totals never overflow: a count near int64's maximum after a small one.
+  hgtok::SafetensorsWriter huge;
+  huge.set_metadata("num_nodes", R"({"a": 100, "b": 9223372036854775807})");
+  huge.save(tmp.file("huge.safetensors"));
+  HGTOK_REQUIRE_THROWS_WITH(hgtok::load_graph<float>(tmp.file("huge.safetensors"), std::numeric_limits<Index>::max()),
+                            hgtok::ResourceError, "field '__metadata__.num_nodes.b'");
 }
 
 /// A graph directory of one node type "a" whose graph.json names `x` as its features.

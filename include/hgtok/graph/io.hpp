@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -60,32 +61,37 @@ class GraphBudget {
   /// A node type of `count` nodes; `backed`: feature bytes of the file stand behind each node.
   void add_nodes(Index count, bool backed, const std::string& source, const std::string& field) {
     if (!backed) {
-      unbacked_ += count;
+      unbacked_ = saturating_add(unbacked_, count);
       if (unbacked_ > max_unbacked_)
         throw ValueError(source, field, "node count " + std::to_string(count) + " has no feature data behind it and brings " +
                                             "the graph's such nodes to " + std::to_string(unbacked_) +
                                             ", above max_nodes_without_features = " + std::to_string(max_unbacked_));
     }
-    nodes_ += count;
+    nodes_ = saturating_add(nodes_, count);
     if (nodes_ > limits().max_graph_nodes)
       throw ResourceError(source, field, "node count " + std::to_string(count) + " brings the graph to " + std::to_string(nodes_) +
                                              " nodes, above max_graph_nodes = " + std::to_string(limits().max_graph_nodes));
   }
   /// An edge type of `edges` edges from a type of `src_nodes` nodes to one of `dst_nodes`.
   void add_edges(Index edges, Index src_nodes, Index dst_nodes, const std::string& source, const std::string& field) {
-    edges_ += edges;
+    edges_ = saturating_add(edges_, edges);
     if (edges_ > limits().max_graph_edges)
       throw ResourceError(source, field, std::to_string(edges) + " edges bring the graph to " + std::to_string(edges_) +
                                              ", above max_graph_edges = " + std::to_string(limits().max_graph_edges));
-    index_entries_ += src_nodes + dst_nodes + 2;
+    const Index offsets = saturating_add(saturating_add(src_nodes, dst_nodes), 2);
+    index_entries_ = saturating_add(index_entries_, offsets);
     if (index_entries_ > limits().max_graph_index_entries)
-      throw ResourceError(source, field, "the CSR offsets of this edge type (" + std::to_string(src_nodes + dst_nodes + 2) +
+      throw ResourceError(source, field, "the CSR offsets of this edge type (" + std::to_string(offsets) +
                                              ") bring the graph's to " + std::to_string(index_entries_) +
                                              ", above max_graph_index_entries = " +
                                              std::to_string(limits().max_graph_index_entries));
   }
 
  private:
+  /// a + b for non-negative counts, stopping at the largest Index (a header count can be near it: no overflow).
+  static Index saturating_add(Index a, Index b) {
+    return b > std::numeric_limits<Index>::max() - a ? std::numeric_limits<Index>::max() : a + b;
+  }
   Index max_unbacked_;
   Index unbacked_ = 0, nodes_ = 0, edges_ = 0, index_entries_ = 0;
 };
