@@ -14,6 +14,7 @@
 namespace test_npy {
 
 using hgtok::Dtype;
+using hgtok_test::raw_npy;
 using hgtok_test::tests_path;
 
 namespace {
@@ -23,19 +24,6 @@ std::string npy(const std::string& name) { return tests_path("fixtures/npy_" + n
 const hgtok::SafetensorsFile& expected() {
   static const auto f = hgtok::SafetensorsFile::open(tests_path("fixtures/npy_expected.safetensors"));
   return f;
-}
-
-/// An .npy (version 1.0) from a raw header dict and `data_bytes` data bytes.
-std::vector<unsigned char> raw_npy(const std::string& dict, std::size_t data_bytes) {
-  std::string h = dict;
-  while ((10 + h.size() + 1) % 64 != 0) h.push_back(' ');
-  h.push_back('\n');
-  const unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(h.size() & 0xFF),
-                                      static_cast<unsigned char>(h.size() >> 8)};
-  std::vector<unsigned char> out(sizeof preamble + h.size() + data_bytes, 0);
-  std::memcpy(out.data(), preamble, sizeof preamble);
-  std::memcpy(out.data() + sizeof preamble, h.data(), h.size());
-  return out;
 }
 
 }  // namespace

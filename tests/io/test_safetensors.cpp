@@ -20,24 +20,15 @@ namespace test_safetensors {
 using hgtok::Dtype;
 using hgtok::SafetensorsFile;
 using hgtok::SafetensorsWriter;
+using hgtok_test::raw_safetensors;
 using hgtok_test::tests_path;
 
 namespace {
 
 const std::string kDtypes = "fixtures/io_dtypes.safetensors";
 
-/// A safetensors buffer from a raw JSON header (declared length `declared`, default its size) and `data_bytes` data bytes.
-std::vector<unsigned char> raw_file(const std::string& json, std::size_t data_bytes, std::uint64_t declared = ~0ULL) {
-  const std::uint64_t n = declared == ~0ULL ? json.size() : declared;
-  std::vector<unsigned char> out(8 + json.size() + data_bytes);
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<unsigned char>((n >> (8 * i)) & 0xFF);
-  std::copy(json.begin(), json.end(), out.begin() + 8);
-  for (std::size_t i = 0; i < data_bytes; ++i) out[8 + json.size() + i] = static_cast<unsigned char>(i);
-  return out;
-}
-
 SafetensorsFile from(const std::string& json, std::size_t data_bytes) {
-  return SafetensorsFile::from_bytes(raw_file(json, data_bytes), "bad.safetensors");
+  return SafetensorsFile::from_bytes(raw_safetensors(json, data_bytes), "bad.safetensors");
 }
 
 bool same_float(float a, float b) {
@@ -309,14 +300,14 @@ TEST_CASE("safetensors: truncated files", "[io][safetensors][bad]") {
 
 TEST_CASE("safetensors: header length beyond the file, or above the limit", "[io][safetensors][bad]") {
   const std::string json = R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})";
-  REQUIRE_NOTHROW(SafetensorsFile::from_bytes(raw_file(json, 2)));
-  HGTOK_REQUIRE_THROWS_WITH(SafetensorsFile::from_bytes(raw_file(json, 2, json.size() + 3)), hgtok::FormatError,
+  REQUIRE_NOTHROW(SafetensorsFile::from_bytes(raw_safetensors(json, 2)));
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsFile::from_bytes(raw_safetensors(json, 2, json.size() + 3)), hgtok::FormatError,
                             "field 'header_length': header length " + std::to_string(json.size() + 3) + " is beyond the file");
-  HGTOK_REQUIRE_THROWS_WITH(SafetensorsFile::from_bytes(raw_file(json, 2, ~0ULL - 1)), hgtok::FormatError, "header_length");
+  HGTOK_REQUIRE_THROWS_WITH(SafetensorsFile::from_bytes(raw_safetensors(json, 2, ~0ULL - 1)), hgtok::FormatError, "header_length");
   // a header above 100 MB (a sparse file; nothing is read or allocated)
   hgtok_test::TempDir tmp;
   const std::string path = tmp.file("huge_header.safetensors");
-  hgtok_test::write_bytes(path, raw_file("", 0, SafetensorsFile::kMaxHeaderBytes + 1));
+  hgtok_test::write_bytes(path, raw_safetensors("", 0, SafetensorsFile::kMaxHeaderBytes + 1));
   std::filesystem::resize_file(path, SafetensorsFile::kMaxHeaderBytes + 64);
   HGTOK_REQUIRE_THROWS_WITH(SafetensorsFile::open(path), hgtok::FormatError, "exceeds the limit");
 }
@@ -328,9 +319,9 @@ TEST_CASE("safetensors: header that is not JSON, or not an object", "[io][safete
   HGTOK_REQUIRE_THROWS_WITH(from(R"({"a": 3})", 0), hgtok::FormatError, "field 'a': tensor entry is not an object");
   HGTOK_REQUIRE_THROWS_WITH(from(R"({"__metadata__": {"k": 1}})", 0), hgtok::FormatError, "field '__metadata__.k'");
   HGTOK_REQUIRE_THROWS_WITH(from(R"({"__metadata__": [1]})", 0), hgtok::FormatError, "field '__metadata__'");
-  // deeply nested JSON is parsed and freed without recursion, then refused
+  // deeply nested JSON is refused while parsing, past limits().max_json_depth (issue 18: consumers such as dump() recurse)
   const std::string deep = R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  HGTOK_REQUIRE_THROWS_WITH(from(deep, 0), hgtok::FormatError, "field 'a': tensor entry is not an object");
+  HGTOK_REQUIRE_THROWS_WITH(from(deep, 0), hgtok::ResourceError, "field 'header': JSON nests deeper than max_json_depth");
 }
 
 TEST_CASE("safetensors: data_offsets reversed, past the end, overlapping, malformed", "[io][safetensors][bad]") {

@@ -269,7 +269,8 @@ class HANConv {
 
   /// Loads a PyG HANConv state_dict (names above, each prefixed by `prefix`). in_channels: input width of
   /// each node type of the layer (PyG's in_channels dict); edge_types: the layer's metadata[1]. Missing
-  /// tensors throw LookupError and wrong shapes ShapeError, naming the tensor (and both shapes).
+  /// tensors throw LookupError and wrong shapes ShapeError, naming the tensor (and both shapes); out_channels
+  /// or heads other than the file's metadata records (under the prefix) a ValueError naming the entry.
   static HANConv load(const WeightStore& w, const std::string& prefix, std::map<std::string, Index> in_channels,
                       Index out_channels, Index heads, std::vector<EdgeType> edge_types) {
     HANConv c;
@@ -278,6 +279,8 @@ class HANConv {
     c.heads_ = heads;
     c.edge_types_ = std::move(edge_types);
     c.validate();
+    w.check_metadata(prefix + "out_channels", c.out_);  // the file's own dimensions, where it records them
+    w.check_metadata(prefix + "heads", c.heads_);
     for (const auto& [t, in_t] : c.in_) c.proj_[t] = nn::Linear<T>::load(w, prefix + "proj." + t, in_t, c.out_);
     const Index d = c.head_dim();
     for (const auto& e : c.edge_types_) {
@@ -395,7 +398,8 @@ class MetaHANConv {
   }
 
   /// Loads the parameters (names in the header comment, each prefixed by `prefix`). Missing tensors throw
-  /// LookupError and wrong shapes ShapeError, naming the tensor (and both shapes).
+  /// LookupError and wrong shapes ShapeError, naming the tensor (and both shapes); dimensions other than the
+  /// file's metadata records (under the prefix) a ValueError naming the entry.
   static MetaHANConv load(const WeightStore& w, const std::string& prefix, Index in_channels, Index out_channels,
                           Index heads, Index embedding_dim) {
     MetaHANConv c;
@@ -404,6 +408,9 @@ class MetaHANConv {
     c.heads_ = heads;
     c.m_ = embedding_dim;
     c.validate();
+    for (const auto& [key, given] : {std::pair<const char*, Index>{"in_channels", c.in_}, {"out_channels", c.out_},
+                                     {"heads", c.heads_}, {"embedding_dim", c.m_}})
+      w.check_metadata(prefix + key, given);  // the file's own dimensions, where it records them
     c.proj_ = GeneratedProjectors<T>::load(w, prefix + "proj", c.m_, c.in_, c.out_);
     c.lin_src_trans_ = nn::Linear<T>::load(w, prefix + "lin_src_trans", c.m_, c.out_);
     c.lin_dst_trans_ = nn::Linear<T>::load(w, prefix + "lin_dst_trans", c.m_, c.out_);

@@ -21,10 +21,20 @@
 //   kqv_lin.lins.<t>.weight [3F, in_t], .bias [3F]     out_lin.lins.<t>.weight [F, F], .bias [F]
 //   k_rel.weight, v_rel.weight [H·E, D, D]  (index h·E + e, e the edge type's position in the layer; x·W)
 //   skip.<t> [1]                            p_rel.<src>__<rel>__<dst> [1, H]
+//
+// The position e of an edge type in k_rel / v_rel is the checkpoint's own order (PyG's metadata order), which
+// the weights alone do not tell. tools/convert_checkpoint.py writes it to the file's __metadata__ under
+// "<prefix>edge_types" (a JSON list of keys), with "<prefix>in_channels" (JSON object), "out_channels" and
+// "heads". load() reads them when present: the edge types given are then mapped to their positions by name, in
+// whatever order they are listed (a graph's own order is fine); one the checkpoint lacks is a LookupError naming
+// it, and dimensions that differ from the metadata a ValueError naming the entry. Without that metadata the order
+// given is taken as the checkpoint's.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -80,20 +90,46 @@ class HGTConv {
     c.node_types_ = std::move(node_types);
     c.edge_types_ = std::move(edge_types);
     c.validate();
+    w.check_metadata(prefix + "out_channels", c.out_);
+    w.check_metadata(prefix + "heads", c.heads_);
+    if (const auto widths = metadata_in_channels(w, prefix))
+      for (const auto& t : c.node_types_) {
+        const auto it = widths->find(t);
+        if (it == widths->end())
+          throw LookupError(w.source(), "__metadata__." + prefix + "in_channels", "node type '" + t + "' is not one of the checkpoint's");
+        if (it->second != c.in_.at(t))
+          throw ValueError(w.source(), "__metadata__." + prefix + "in_channels",
+                           "node type '" + t + "' has width " + std::to_string(it->second) + " in the checkpoint, given " +
+                               std::to_string(c.in_.at(t)));
+      }
+    // Position of each of the layer's edge types in the checkpoint's k_rel / v_rel (see the top of this file).
+    std::vector<Index> position(c.edge_types_.size());
+    for (std::size_t e = 0; e < position.size(); ++e) position[e] = static_cast<Index>(e);
+    Index num_e = static_cast<Index>(c.edge_types_.size());
+    if (const auto order = metadata_edge_types(w, prefix)) {
+      num_e = static_cast<Index>(order->size());
+      for (std::size_t e = 0; e < position.size(); ++e) {
+        const auto it = std::find(order->begin(), order->end(), c.edge_types_[e].key());
+        if (it == order->end())
+          throw LookupError(w.source(), "__metadata__." + prefix + "edge_types",
+                            "edge type '" + c.edge_types_[e].key() + "' is not one of the checkpoint's");
+        position[e] = static_cast<Index>(it - order->begin());
+      }
+    }
     std::map<std::string, Index> in_used;
     for (const auto& t : c.node_types_) in_used[t] = c.in_.at(t);
     c.kqv_ = StaticProjectors<T>::load(w, prefix + "kqv_lin", in_used, 3 * c.out_);
     std::map<std::string, Index> out_in;
     for (const auto& t : c.node_types_) out_in[t] = c.out_;
     c.out_lin_ = StaticProjectors<T>::load(w, prefix + "out_lin", out_in, c.out_);
-    const Index d = c.head_dim(), num_e = static_cast<Index>(c.edge_types_.size());
+    const Index d = c.head_dim();
     const Shape rel_shape{c.heads_ * num_e, d, d};
     const auto k_rel = w.tensor<T>(prefix + "k_rel.weight", rel_shape);
     const auto v_rel = w.tensor<T>(prefix + "v_rel.weight", rel_shape);
-    for (Index e = 0; e < num_e; ++e) {
-      const std::string key = c.edge_types_[static_cast<std::size_t>(e)].key();
+    for (std::size_t e = 0; e < c.edge_types_.size(); ++e) {
+      const std::string key = c.edge_types_[e].key();
       for (Index h = 0; h < c.heads_; ++h) {
-        const auto offset = static_cast<std::size_t>((h * num_e + e) * d * d);
+        const auto offset = static_cast<std::size_t>((h * num_e + position[e]) * d * d);
         nn::Linear<T> k(d, d, false), v(d, d, false);
         k.weight_t() = ConstMatrixMap<T>(k_rel.data() + offset, d, d);
         v.weight_t() = ConstMatrixMap<T>(v_rel.data() + offset, d, d);
@@ -105,6 +141,25 @@ class HGTConv {
     }
     for (const auto& t : c.node_types_) c.skip_[t] = w.tensor<T>(prefix + "skip." + t, Shape{1})[0];
     return c;
+  }
+
+  /// Loads a checkpoint converted by tools/convert_checkpoint.py, every setting from its metadata (in_channels,
+  /// out_channels, heads, edge_types under `prefix`; node types: those of in_channels). LookupError naming a
+  /// missing entry.
+  static HGTConv load(const WeightStore& w, const std::string& prefix = "") {
+    const auto in = metadata_in_channels(w, prefix);
+    const auto order = metadata_edge_types(w, prefix);
+    const auto out = w.metadata_index(prefix + "out_channels");
+    const auto heads = w.metadata_index(prefix + "heads");
+    const char* missing = !in ? "in_channels" : !order ? "edge_types" : !out ? "out_channels" : !heads ? "heads" : nullptr;
+    if (missing)
+      throw LookupError(w.source(), "__metadata__." + prefix + missing,
+                        "missing: pass the settings to load(), or convert the checkpoint with tools/convert_checkpoint.py");
+    std::vector<std::string> node_types;
+    for (const auto& kv : *in) node_types.push_back(kv.first);
+    std::vector<EdgeType> edge_types;
+    for (const auto& key : *order) edge_types.push_back(EdgeType::parse(key, w.source()));
+    return load(w, prefix, *in, *out, *heads, std::move(node_types), std::move(edge_types));
   }
 
   /// Writes the parameters in PyG state_dict layout under `prefix`.
@@ -160,6 +215,37 @@ class HGTConv {
   }
 
  private:
+  /// The checkpoint's edge-type order, "<prefix>edge_types" in the metadata; nullopt when absent.
+  static std::optional<std::vector<std::string>> metadata_edge_types(const WeightStore& w, const std::string& prefix) {
+    const auto it = w.metadata().find(prefix + "edge_types");
+    if (it == w.metadata().end()) return std::nullopt;
+    const std::string field = "__metadata__." + prefix + "edge_types";
+    const auto j = detail::parse_json(it->second, w.source(), field);
+    if (!j.is_array()) throw FormatError(w.source(), field, "must be a JSON list of edge type keys");
+    std::vector<std::string> keys;
+    for (const auto& k : j) {
+      if (!k.is_string()) throw FormatError(w.source(), field, "entry " + detail::json_excerpt(k) + " is not a string");
+      if (std::find(keys.begin(), keys.end(), k.get<std::string>()) != keys.end())
+        throw FormatError(w.source(), field, "edge type '" + k.get<std::string>() + "' is listed twice");
+      keys.push_back(k.get<std::string>());
+    }
+    return keys;
+  }
+  /// The checkpoint's input width per node type, "<prefix>in_channels" in the metadata; nullopt when absent.
+  static std::optional<std::map<std::string, Index>> metadata_in_channels(const WeightStore& w, const std::string& prefix) {
+    const auto it = w.metadata().find(prefix + "in_channels");
+    if (it == w.metadata().end()) return std::nullopt;
+    const std::string field = "__metadata__." + prefix + "in_channels";
+    const auto j = detail::parse_json(it->second, w.source(), field);
+    if (!j.is_object()) throw FormatError(w.source(), field, "must be a JSON object node type -> width");
+    std::map<std::string, Index> widths;
+    for (auto kv = j.begin(); kv != j.end(); ++kv) {
+      if (!kv->is_number_integer()) throw FormatError(w.source(), field, "width " + detail::json_excerpt(*kv) + " is not an integer");
+      widths[kv.key()] = kv->get<Index>();
+    }
+    return widths;
+  }
+
   void validate() const {
     if (heads_ < 1 || out_ < 1 || out_ % heads_ != 0)
       throw ValueError("HGTConv", "out_channels",

@@ -83,7 +83,10 @@ class MetaHGTConv {
 
   /// Loads a HiGPT MetaHGTConv state_dict (names above, each prefixed by
   /// `prefix`, e.g. "" or "graph_encoder."). Missing tensors throw LookupError,
-  /// wrong shapes ShapeError, naming the tensor (and both shapes).
+  /// wrong shapes ShapeError, naming the tensor (and both shapes). Dimensions the
+  /// file's metadata holds under the prefix (in_channels, out_channels, heads,
+  /// embedding_dim; tools/convert_checkpoint.py writes them) must equal those given:
+  /// a ValueError names the entry otherwise.
   static MetaHGTConv load(const WeightStore& w, const std::string& prefix, Index in_channels, Index out_channels,
                           Index heads, Index embedding_dim, Variant variant = Variant::Pretrain) {
     MetaHGTConv c;
@@ -93,6 +96,10 @@ class MetaHGTConv {
     c.m_ = embedding_dim;
     c.variant_ = variant;
     c.validate();
+    w.check_metadata(prefix + "in_channels", c.in_);
+    w.check_metadata(prefix + "out_channels", c.out_);
+    w.check_metadata(prefix + "heads", c.heads_);
+    w.check_metadata(prefix + "embedding_dim", c.m_);
     const Index d = c.head_dim();
     c.kqv_ = GeneratedProjectors<T>::load(w, prefix + "kqv_lin", c.m_, c.in_, 3 * c.out_);
     c.out_lin_ = GeneratedProjectors<T>::load(w, prefix + "out_lin", c.m_, c.out_, c.out_);
@@ -103,6 +110,21 @@ class MetaHGTConv {
     c.norm_ = nn::LayerNorm<T>::load(w, prefix + "norm", c.out_, 1e-6);
     return c;
   }
+  /// Loads a checkpoint converted by tools/convert_checkpoint.py, its dimensions from the metadata under `prefix`
+  /// (LookupError naming a missing entry).
+  static MetaHGTConv load(const WeightStore& w, const std::string& prefix = "", Variant variant = Variant::Pretrain) {
+    Index dims[4] = {};
+    const char* keys[4] = {"in_channels", "out_channels", "heads", "embedding_dim"};
+    for (int i = 0; i < 4; ++i) {
+      const auto v = w.metadata_index(prefix + keys[i]);
+      if (!v)
+        throw LookupError(w.source(), "__metadata__." + prefix + keys[i],
+                          "missing: pass the dimensions to load(), or convert the checkpoint with tools/convert_checkpoint.py");
+      dims[i] = *v;
+    }
+    return load(w, prefix, dims[0], dims[1], dims[2], dims[3], variant);
+  }
+
   /// Writes the parameters in HiGPT state_dict layout under `prefix`.
   void save(WeightStore& w, const std::string& prefix = "") const {
     kqv_.save(w, prefix + "kqv_lin");

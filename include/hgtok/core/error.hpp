@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -83,6 +84,14 @@ class IOError : public Error {
       : Error("IOError", std::move(source), std::move(field), what) {}
 };
 
+/// An input that would take more memory (or nesting, or bytes) than a limit allows (core/limits.hpp), or an
+/// allocation the system refused; names what was being read or allocated.
+class ResourceError : public Error {
+ public:
+  ResourceError(std::string source, std::string field, const std::string& what)
+      : Error("ResourceError", std::move(source), std::move(field), what) {}
+};
+
 namespace detail {
 
 /// Formats a shape as "[2, 3]".
@@ -94,12 +103,46 @@ inline std::string shape_str(const std::vector<std::int64_t>& shape) {
   return os.str();
 }
 
-/// a*b for sizes, or throws ShapeError when the product overflows `limit`.
+// Size arithmetic on values read from files. Every product of header dimensions goes through checked_numel /
+// checked_nbytes: the one audited place (safetensors, npy, graph, table and config readers use it).
+
+/// a*b for sizes, or throws ShapeError when the product overflows `limit` (int64's range by default).
 inline std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& source, const std::string& field,
-                                 std::uint64_t limit = std::numeric_limits<std::uint64_t>::max()) {
+                                 std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
   if (a != 0 && b > limit / a)
     throw ShapeError(source, field, "size " + std::to_string(a) + " x " + std::to_string(b) + " overflows");
   return a * b;
+}
+
+/// Elements of `shape` (1 for a scalar), checked in full: every dimension non-negative, and the product of the
+/// non-zero dimensions within int64 even when another dimension is 0 (strides are products of the dimensions
+/// after each one, and a zero dimension does not make them small). ShapeError naming `field` otherwise.
+inline std::int64_t checked_numel(const std::vector<std::int64_t>& shape, const std::string& source, const std::string& field) {
+  std::uint64_t nonzero = 1;
+  bool empty = false;
+  for (auto d : shape) {
+    if (d < 0) throw ShapeError(source, field, "negative dimension in shape " + shape_str(shape));
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (static_cast<std::uint64_t>(d) > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / nonzero)
+      throw ShapeError(source, field, "shape " + shape_str(shape) + " overflows int64");
+    nonzero *= static_cast<std::uint64_t>(d);
+  }
+  return empty ? 0 : static_cast<std::int64_t>(nonzero);
+}
+
+/// Bytes of a tensor of `shape` with elements of `element_size` bytes, checked as checked_numel does (the byte
+/// count of the non-zero dimensions within int64 too).
+inline std::int64_t checked_nbytes(const std::vector<std::int64_t>& shape, std::uint64_t element_size,
+                                   const std::string& source, const std::string& field) {
+  const auto numel = checked_numel(shape, source, field);
+  std::uint64_t nonzero = 1;
+  for (auto d : shape)
+    if (d != 0) nonzero *= static_cast<std::uint64_t>(d);  // fits: checked_numel checked it
+  checked_mul(nonzero, element_size, source, field);
+  return numel * static_cast<std::int64_t>(element_size);
 }
 
 /// Runs f(); an hgtok::Error it throws is rethrown as the same class with
@@ -117,6 +160,21 @@ decltype(auto) with_source(const std::string& source, F&& f) {
     throw LookupError(source, e.field(), e.reason());
   } catch (const ValueError& e) {
     throw ValueError(source, e.field(), e.reason());
+  } catch (const ResourceError& e) {
+    throw ResourceError(source, e.field(), e.reason());
+  }
+}
+
+/// Runs f(), which allocates `what` (for `source`); an allocation the system refuses (std::bad_alloc, or
+/// std::length_error for a size past a container's maximum) becomes a ResourceError naming it.
+template <class F>
+decltype(auto) allocating(const std::string& source, const std::string& what, F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    throw ResourceError(source, what, "cannot allocate memory for it");
+  } catch (const std::length_error&) {
+    throw ResourceError(source, what, "too large to allocate");
   }
 }
 

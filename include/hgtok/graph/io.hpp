@@ -14,20 +14,32 @@
 //    plus the .npy files it names (x optional: a type without it has width 0).
 //
 // A node count that no feature bytes back (a type without x, or with x of width
-// 0) comes straight from a header, yet sizes the per-relation CSR; such counts
-// above `max_nodes_without_features` (default kMaxNodesWithoutFeatures) throw a
-// ValueError instead of allocating. Raise the limit for genuinely larger graphs.
+// 0) comes straight from a header, yet sizes the per-relation CSR; such counts,
+// summed over the graph's node types, above `max_nodes_without_features`
+// (default kMaxNodesWithoutFeatures) throw a ValueError instead of allocating.
+// The whole graph is bounded too (core/limits.hpp, ResourceError): total nodes,
+// total edges, and the per-node CSR offsets every edge type costs, checked
+// before each type is built. Raise the limits for genuinely larger graphs.
+//
+// A directory's graph.json may name only relative paths that stay inside the
+// directory (no absolute path, no "..", no symbolic link leading out), and each
+// must be a regular file within limits().max_file_bytes: a ValueError (the path)
+// or an IOError / ResourceError (the file) otherwise.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hgtok/core/error.hpp"
+#include "hgtok/core/limits.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/io/json.hpp"
 #include "hgtok/io/npy.hpp"
@@ -40,11 +52,59 @@ inline constexpr Index kMaxNodesWithoutFeatures = Index(1) << 27;
 
 namespace detail {
 
-inline void check_unbacked_count(Index count, Index limit, const std::string& source, const std::string& field) {
-  if (count > limit)
-    throw ValueError(source, field, "node count " + std::to_string(count) + " has no feature data behind it and exceeds " +
-                                        "max_nodes_without_features = " + std::to_string(limit));
+/// The sizes of a graph being read, checked against the limits as each node and edge type is added, before it is
+/// built.
+class GraphBudget {
+ public:
+  explicit GraphBudget(Index max_nodes_without_features) : max_unbacked_(max_nodes_without_features) {}
+
+  /// A node type of `count` nodes; `backed`: feature bytes of the file stand behind each node.
+  void add_nodes(Index count, bool backed, const std::string& source, const std::string& field) {
+    if (!backed) {
+      unbacked_ = saturating_add(unbacked_, count);
+      if (unbacked_ > max_unbacked_)
+        throw ValueError(source, field, "node count " + std::to_string(count) + " has no feature data behind it and brings " +
+                                            "the graph's such nodes to " + std::to_string(unbacked_) +
+                                            ", above max_nodes_without_features = " + std::to_string(max_unbacked_));
+    }
+    nodes_ = saturating_add(nodes_, count);
+    if (nodes_ > limits().max_graph_nodes)
+      throw ResourceError(source, field, "node count " + std::to_string(count) + " brings the graph to " + std::to_string(nodes_) +
+                                             " nodes, above max_graph_nodes = " + std::to_string(limits().max_graph_nodes));
+  }
+  /// An edge type of `edges` edges from a type of `src_nodes` nodes to one of `dst_nodes`.
+  void add_edges(Index edges, Index src_nodes, Index dst_nodes, const std::string& source, const std::string& field) {
+    edges_ = saturating_add(edges_, edges);
+    if (edges_ > limits().max_graph_edges)
+      throw ResourceError(source, field, std::to_string(edges) + " edges bring the graph to " + std::to_string(edges_) +
+                                             ", above max_graph_edges = " + std::to_string(limits().max_graph_edges));
+    const Index offsets = saturating_add(saturating_add(src_nodes, dst_nodes), 2);
+    index_entries_ = saturating_add(index_entries_, offsets);
+    if (index_entries_ > limits().max_graph_index_entries)
+      throw ResourceError(source, field, "the CSR offsets of this edge type (" + std::to_string(offsets) +
+                                             ") bring the graph's to " + std::to_string(index_entries_) +
+                                             ", above max_graph_index_entries = " +
+                                             std::to_string(limits().max_graph_index_entries));
+  }
+
+ private:
+  /// a + b for non-negative counts, stopping at the largest Index (a header count can be near it: no overflow).
+  static Index saturating_add(Index a, Index b) {
+    return b > std::numeric_limits<Index>::max() - a ? std::numeric_limits<Index>::max() : a + b;
+  }
+  Index max_unbacked_;
+  Index unbacked_ = 0, nodes_ = 0, edges_ = 0, index_entries_ = 0;
+};
+
+/// The node counts of an edge type's source and destination in `g` (0 for a type not in g: add_edge_type refuses it).
+template <class T>
+std::pair<Index, Index> end_counts(const HeteroGraph<T>& g, const EdgeType& type) {
+  return {g.has_node_type(type.src) ? g.num_nodes(type.src) : 0, g.has_node_type(type.dst) ? g.num_nodes(type.dst) : 0};
 }
+
+/// Edges of an edge_index tensor's shape, before its values are read (0 for a shape that is not [2, E]: the reader
+/// refuses it then).
+inline Index edge_count(const Shape& shape) { return shape.size() == 2 && shape[0] == 2 ? shape[1] : 0; }
 
 inline std::vector<Index> edge_index_values(Dtype dtype, const Shape& shape, const unsigned char* data, std::size_t nbytes,
                                             const std::string& source, const std::string& field) {
@@ -76,7 +136,7 @@ inline std::vector<std::string> metadata_list(const std::map<std::string, std::s
   if (!j.is_array()) throw FormatError(source, "__metadata__." + key, "must be a JSON list of strings");
   std::vector<std::string> out;
   for (const auto& s : j) {
-    if (!s.is_string()) throw FormatError(source, "__metadata__." + key, "entry " + s.dump() + " is not a string");
+    if (!s.is_string()) throw FormatError(source, "__metadata__." + key, "entry " + detail::json_excerpt(s) + " is not a string");
     out.push_back(s.get<std::string>());
   }
   return out;
@@ -100,7 +160,7 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
     if (!j.is_object()) throw FormatError(path, "__metadata__.num_nodes", "must be a JSON object type -> count");
     for (auto c = j.begin(); c != j.end(); ++c) {
       if (!c->is_number_integer() || c->get<std::int64_t>() < 0)
-        throw FormatError(path, "__metadata__.num_nodes." + c.key(), "count " + c->dump() + " is not a non-negative integer");
+        throw FormatError(path, "__metadata__.num_nodes." + c.key(), "count " + detail::json_excerpt(*c) + " is not a non-negative integer");
       counts[c.key()] = c->get<Index>();
     }
   }
@@ -116,6 +176,7 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
     for (const auto& kv : edges) edge_order.push_back(kv.first);
 
   HeteroGraph<T> g;
+  detail::GraphBudget budget(max_nodes_without_features);
   for (const auto& type : node_order) {
     auto x = xs.find(type);
     auto c = counts.find(type);
@@ -123,14 +184,14 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
       throw LookupError(path, "__metadata__.node_types", "node type '" + type + "' has neither x/" + type + " nor a count");
     if (x != xs.end()) {
       const TensorView& v = *x->second;
+      if (v.shape.size() == 2) budget.add_nodes(v.shape[0], v.shape[1] > 0, path, v.name);
       auto m = detail::feature_matrix<T>(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
       if (c != counts.end() && m.rows() != c->second)
         throw ShapeError(path, v.name, "feature matrix has " + std::to_string(m.rows()) + " rows, __metadata__.num_nodes gives " +
                                            std::to_string(c->second) + " nodes");
-      if (m.cols() == 0) detail::check_unbacked_count(m.rows(), max_nodes_without_features, path, v.name);
       detail::with_source(path, [&] { return g.add_node_type(type, std::move(m)); });
     } else {
-      detail::check_unbacked_count(c->second, max_nodes_without_features, path, "__metadata__.num_nodes." + type);
+      budget.add_nodes(c->second, false, path, "__metadata__.num_nodes." + type);
       detail::with_source(path, [&] { return g.add_node_type(type, c->second); });
     }
   }
@@ -143,8 +204,10 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
     auto e = edges.find(key);
     if (e == edges.end()) throw LookupError(path, "__metadata__.edge_types", "no tensor edge_index/" + key);
     const TensorView& v = *e->second;
-    auto values = detail::edge_index_values(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
     const EdgeType type = EdgeType::parse(key, path);
+    const auto [src_nodes, dst_nodes] = detail::end_counts(g, type);
+    budget.add_edges(detail::edge_count(v.shape), src_nodes, dst_nodes, path, v.name);
+    auto values = detail::edge_index_values(v.dtype, v.shape, v.data, v.nbytes, path, v.name);
     detail::with_source(path, [&] { return g.add_edge_type(type, values); });
   }
   if (edge_order.size() != edges.size())
@@ -189,11 +252,25 @@ HeteroGraph<T> load_graph_dir(const std::string& dir, Index max_nodes_without_fe
       throw FormatError(json_path, where + "." + key, "missing or not a string");
     return o[key].get<std::string>();
   };
-  auto npy = [&](const std::string& rel) {
-    const fs::path p = fs::path(rel).is_absolute() ? fs::path(rel) : fs::path(dir) / rel;
-    return load_npy_array(p.string());
+  std::error_code ec;
+  const fs::path root = fs::canonical(dir, ec);
+  if (ec) throw IOError(dir, "", "cannot resolve the directory: " + ec.message());
+  // A file graph.json names: relative, inside the directory once links are resolved, a regular file (read_file.hpp).
+  auto npy = [&](const std::string& rel, const std::string& field) {
+    const fs::path p(rel);
+    bool climbs = false;
+    for (const auto& part : p) climbs = climbs || part == "..";
+    if (rel.empty() || p.is_absolute() || p.has_root_name() || climbs)
+      throw ValueError(json_path, field, "'" + rel + "' must be a relative path inside the graph directory, without '..'");
+    std::error_code err;
+    const fs::path resolved = fs::weakly_canonical(root / p, err);
+    const auto [end, at] = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
+    if (err || end != root.end())
+      throw ValueError(json_path, field, "'" + rel + "' leads outside the graph directory (through a symbolic link)");
+    return load_npy_array(resolved.string());
   };
   HeteroGraph<T> g;
+  detail::GraphBudget budget(max_nodes_without_features);
   for (std::size_t i = 0; i < j["node_types"].size(); ++i) {
     const auto& n = j["node_types"][i];
     const std::string where = "node_types[" + std::to_string(i) + "]";
@@ -201,19 +278,19 @@ HeteroGraph<T> load_graph_dir(const std::string& dir, Index max_nodes_without_fe
     std::optional<Index> count;
     if (n.contains("num_nodes")) {
       if (!n["num_nodes"].is_number_integer() || n["num_nodes"].get<std::int64_t>() < 0)
-        throw FormatError(json_path, where + ".num_nodes", "count " + n["num_nodes"].dump() + " is not a non-negative integer");
+        throw FormatError(json_path, where + ".num_nodes", "count " + detail::json_excerpt(n["num_nodes"]) + " is not a non-negative integer");
       count = n["num_nodes"].get<Index>();
     }
     if (n.contains("x")) {
-      auto a = npy(str(n, "x", where));
+      auto a = npy(str(n, "x", where), where + ".x");
+      if (a.shape.size() == 2) budget.add_nodes(a.shape[0], a.shape[1] > 0, a.source, "x/" + name);
       auto m = detail::feature_matrix<T>(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source, "x/" + name);
       if (count && m.rows() != *count)
         throw ShapeError(a.source, "x/" + name, "feature matrix has " + std::to_string(m.rows()) + " rows, " + where +
                                                     ".num_nodes in " + json_path + " gives " + std::to_string(*count) + " nodes");
-      if (m.cols() == 0) detail::check_unbacked_count(m.rows(), max_nodes_without_features, a.source, "x/" + name);
       detail::with_source(json_path, [&] { return g.add_node_type(name, std::move(m)); });
     } else if (count) {
-      detail::check_unbacked_count(*count, max_nodes_without_features, json_path, where + ".num_nodes");
+      budget.add_nodes(*count, false, json_path, where + ".num_nodes");
       detail::with_source(json_path, [&] { return g.add_node_type(name, *count); });
     } else {
       throw FormatError(json_path, where, "node type '" + name + "' needs num_nodes or x");
@@ -225,7 +302,9 @@ HeteroGraph<T> load_graph_dir(const std::string& dir, Index max_nodes_without_fe
       const auto& e = j["edge_types"][i];
       const std::string where = "edge_types[" + std::to_string(i) + "]";
       EdgeType type{str(e, "src", where), str(e, "relation", where), str(e, "dst", where)};
-      auto a = npy(str(e, "edge_index", where));
+      auto a = npy(str(e, "edge_index", where), where + ".edge_index");
+      const auto [src_nodes, dst_nodes] = detail::end_counts(g, type);
+      budget.add_edges(detail::edge_count(a.shape), src_nodes, dst_nodes, a.source, "edge_index/" + type.key());
       auto values = detail::edge_index_values(a.dtype, a.shape, a.bytes.data(), a.bytes.size(), a.source,
                                               "edge_index/" + type.key());
       detail::with_source(json_path, [&] { return g.add_edge_type(type, values); });

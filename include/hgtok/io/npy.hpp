@@ -31,11 +31,7 @@ struct NpyArray {
   std::vector<unsigned char> bytes;
   std::string source;
 
-  std::int64_t numel() const {
-    std::int64_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
+  std::int64_t numel() const { return detail::checked_numel(shape, source, "shape"); }
   /// The elements converted to T (from any supported dtype).
   template <class T>
   std::vector<T> to_vector() const {
@@ -188,9 +184,7 @@ inline NpyArray parse_npy(const std::vector<unsigned char>& b, const std::string
   else if (d == "|u1" || d == "<u1") a.dtype = Dtype::U8;
   else if (d == "|b1") a.dtype = Dtype::BOOL;
   else throw FormatError(source, "descr", "unsupported dtype '" + descr + "' (supported: <f8 <f4 <f2 <i8 <i4 |u1 |b1)");
-  std::uint64_t numel = 1;
-  for (auto dim : a.shape) numel = detail::checked_mul(numel, static_cast<std::uint64_t>(dim), source, "shape");
-  const std::uint64_t nbytes = detail::checked_mul(numel, dtype_size(a.dtype), source, "shape");
+  const auto nbytes = static_cast<std::uint64_t>(detail::checked_nbytes(a.shape, dtype_size(a.dtype), source, "shape"));
   const std::size_t data_offset = offset + header_len;
   if (nbytes != b.size() - data_offset)
     throw ShapeError(source, "shape",
@@ -218,12 +212,9 @@ inline std::vector<unsigned char> npy_bytes(Dtype dtype, const Shape& shape, con
   const char* descr = detail::npy_descr(dtype);
   if (!descr) throw ValueError(source, "dtype", std::string("cannot write ") + dtype_name(dtype) + " to .npy");
   std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
-  std::uint64_t numel = 1;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] < 0) throw ShapeError(source, "shape", "negative dimension in " + detail::shape_str(shape));
-    numel = detail::checked_mul(numel, static_cast<std::uint64_t>(shape[i]), source, "shape");
+  const auto nbytes = static_cast<std::size_t>(detail::checked_nbytes(shape, dtype_size(dtype), source, "shape"));
+  for (std::size_t i = 0; i < shape.size(); ++i)
     header += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
-  }
   header += "), }";
   while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
   header.push_back('\n');
@@ -231,7 +222,6 @@ inline std::vector<unsigned char> npy_bytes(Dtype dtype, const Shape& shape, con
   const unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                                       static_cast<unsigned char>(header.size() & 0xFF),
                                       static_cast<unsigned char>(header.size() >> 8)};
-  const std::size_t nbytes = static_cast<std::size_t>(numel * dtype_size(dtype));
   // One allocation, filled with memcpy (vector::insert after an initializer list
   // trips GCC 12's -Warray-bounds false positive at -O3).
   std::vector<unsigned char> out(sizeof preamble + header.size() + nbytes);

@@ -30,6 +30,8 @@
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/io/atomic_file.hpp"
 #include "hgtok/io/dtype.hpp"
+#include "hgtok/io/json.hpp"
+#include "hgtok/io/read_file.hpp"
 
 namespace hgtok {
 
@@ -43,11 +45,7 @@ struct TensorView {
   std::string source;  ///< file the view comes from, for error messages
 
   /// Number of elements (product of the shape; 1 for a scalar).
-  std::int64_t numel() const {
-    std::int64_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
-  }
+  std::int64_t numel() const { return detail::checked_numel(shape, source, name); }
 
   /// Zero-copy typed pointer. Requires dtype == dtype_of<T>() and an aligned buffer.
   template <class T>
@@ -76,7 +74,7 @@ namespace detail {
 class MappedBytes {
  public:
   static std::shared_ptr<MappedBytes> map_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block: fstat refuses it
     if (fd < 0) throw IOError(path, "", std::string("cannot open: ") + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -131,12 +129,6 @@ class MappedBytes {
   std::vector<unsigned char> buffer_;
 };
 
-inline std::vector<unsigned char> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IOError(path, "", "cannot open for reading");
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 /// One tensor of a safetensors file being laid out: name, dtype, shape and byte count.
 struct SafetensorsSlot {
   const std::string* name;
@@ -176,12 +168,7 @@ inline std::vector<std::size_t> safetensors_layout(const std::vector<Safetensors
 /// Bytes a tensor of `shape` and `dtype` takes; ShapeError (naming `source` and `name`) on a negative dimension
 /// or an overflow.
 inline std::uint64_t tensor_nbytes(const Shape& shape, Dtype dtype, const std::string& source, const std::string& name) {
-  std::uint64_t numel = 1;
-  for (auto d : shape) {
-    if (d < 0) throw ShapeError(source, name, "negative dimension in shape " + shape_str(shape));
-    numel = checked_mul(numel, static_cast<std::uint64_t>(d), source, name);
-  }
-  return checked_mul(numel, dtype_size(dtype), source, name);
+  return static_cast<std::uint64_t>(checked_nbytes(shape, dtype_size(dtype), source, name));
 }
 
 }  // namespace detail
@@ -413,9 +400,9 @@ class SafetensorsFile {
     const unsigned char* data = base + 8 + n;
     nlohmann::json header;
     try {
-      header = nlohmann::json::parse(base + 8, base + 8 + n);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(source_, "header", std::string("header is not valid JSON: ") + e.what());
+      header = detail::parse_json(base + 8, base + 8 + n, source_, "header");
+    } catch (const FormatError& e) {
+      throw FormatError(source_, "header", "header is " + e.reason());
     }
     if (!header.is_object()) throw FormatError(source_, "header", "header is not a JSON object");
 
@@ -444,22 +431,19 @@ class SafetensorsFile {
       v.dtype = parse_dtype(t["dtype"].get<std::string>(), source_, name + ".dtype");
       if (!t.contains("shape") || !t["shape"].is_array())
         throw FormatError(source_, name + ".shape", "missing or not an array");
-      std::uint64_t numel = 1;
       for (const auto& d : t["shape"]) {
         if (!d.is_number_unsigned())
-          throw FormatError(source_, name + ".shape", "dimension " + d.dump() + " is not a non-negative integer");
+          throw FormatError(source_, name + ".shape", "dimension " + detail::json_excerpt(d) + " is not a non-negative integer");
         const std::uint64_t dim = d.get<std::uint64_t>();
         if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
           throw ShapeError(source_, name + ".shape", "dimension " + std::to_string(dim) + " overflows int64");
-        numel = detail::checked_mul(numel, dim, source_, name + ".shape",
-                                    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
         v.shape.push_back(static_cast<std::int64_t>(dim));
       }
-      const std::uint64_t nbytes = detail::checked_mul(numel, dtype_size(v.dtype), source_, name + ".shape");
+      const auto nbytes = static_cast<std::uint64_t>(detail::checked_nbytes(v.shape, dtype_size(v.dtype), source_, name + ".shape"));
       if (!t.contains("data_offsets") || !t["data_offsets"].is_array() || t["data_offsets"].size() != 2 ||
           !t["data_offsets"][0].is_number_unsigned() || !t["data_offsets"][1].is_number_unsigned())
         throw FormatError(source_, name + ".data_offsets", "must be two non-negative integers, got " +
-                                                               (t.contains("data_offsets") ? t["data_offsets"].dump() : "nothing"));
+                                                               (t.contains("data_offsets") ? detail::json_excerpt(t["data_offsets"]) : "nothing"));
       const std::uint64_t b = t["data_offsets"][0].get<std::uint64_t>();
       const std::uint64_t e = t["data_offsets"][1].get<std::uint64_t>();
       if (b > e)
@@ -523,9 +507,7 @@ class SafetensorsWriter {
   /// Adds a typed tensor of the given shape.
   template <class T>
   void add(const std::string& name, const Shape& shape, const T* data) {
-    std::uint64_t numel = 1;
-    for (auto d : shape) numel = detail::checked_mul(numel, static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0)), "SafetensorsWriter", name);
-    add_raw(name, dtype_of<T>(), shape, data, numel * sizeof(T));
+    add_raw(name, dtype_of<T>(), shape, data, static_cast<std::size_t>(detail::checked_nbytes(shape, sizeof(T), "SafetensorsWriter", name)));
   }
 
   /// Adds a row-major matrix as a 2-d tensor [rows, cols].

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,33 @@ class WeightStore {
     s.source_ = path;
     s.file_ = std::make_shared<SafetensorsFile>(SafetensorsFile::open(path));
     for (const auto& v : s.file_->tensors()) s.tensors_[v.name] = Stored{v, {}};
+    s.metadata_ = s.file_->metadata();
     return s;
+  }
+
+  /// The file's __metadata__ and entries set in memory; save() writes them. Layer loaders read their settings
+  /// here under their prefix (e.g. "heads", "layers.0.edge_types"; tools/convert_checkpoint.py writes them).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+
+  /// The metadata entry `key` as an integer; absent: nullopt; not an integer: FormatError naming it.
+  std::optional<Index> metadata_index(const std::string& key) const {
+    const auto it = metadata_.find(key);
+    if (it == metadata_.end()) return std::nullopt;
+    Index v = 0;
+    const char* end = it->second.data() + it->second.size();
+    const auto [ptr, ec] = std::from_chars(it->second.data(), end, v);
+    if (ec != std::errc() || ptr != end || it->second.empty())
+      throw FormatError(source_, "__metadata__." + key, "'" + it->second + "' is not an integer");
+    return v;
+  }
+  /// Checks a dimension given to a loader against the metadata entry `key`, when there is one: ValueError naming
+  /// the entry when they differ (weights used with other dimensions than they were made for).
+  void check_metadata(const std::string& key, Index given) const {
+    const auto v = metadata_index(key);
+    if (v && *v != given)
+      throw ValueError(source_, "__metadata__." + key,
+                       "the weights were made with " + key + " = " + std::to_string(*v) + ", given " + std::to_string(given));
   }
 
   /// The file the store was loaded from ("<memory>" when built in memory).
@@ -114,12 +142,8 @@ class WeightStore {
   /// Adds (or replaces) a tensor held in memory.
   template <class T>
   void add(const std::string& name, const Shape& shape, const T* data) {
-    std::uint64_t n = 1;
-    for (auto d : shape) {
-      if (d < 0) throw ShapeError(source_, name, "negative dimension in shape " + detail::shape_str(shape));
-      n = detail::checked_mul(n, static_cast<std::uint64_t>(d), source_, name);
-    }
-    detail::checked_mul(n, sizeof(T), source_, name);
+    const auto n = static_cast<std::uint64_t>(detail::checked_numel(shape, source_, name));
+    detail::checked_nbytes(shape, sizeof(T), source_, name);
     Stored s;
     if (shapes_only_) {
       s.view = TensorView{name, dtype_of<T>(), shape, nullptr, static_cast<std::size_t>(n * sizeof(T)), source_};
@@ -153,6 +177,7 @@ class WeightStore {
     if (shapes_only_) throw ValueError(path, "", "the store records shapes only: it holds no data to save");
     SafetensorsWriter w;
     for (const auto& [name, s] : tensors_) w.add_raw(name, s.view.dtype, s.view.shape, s.view.data, s.view.nbytes);
+    for (const auto& [key, value] : metadata_) w.set_metadata(key, value);
     w.save(path);
   }
 
@@ -186,6 +211,7 @@ class WeightStore {
   std::string source_ = "<memory>";
   std::shared_ptr<SafetensorsFile> file_;
   std::map<std::string, Stored> tensors_;
+  std::map<std::string, std::string> metadata_;
   bool shapes_only_ = false;
 };
 

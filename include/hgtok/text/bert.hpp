@@ -29,6 +29,7 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/threading.hpp"
+#include "hgtok/io/json.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/nn/activations.hpp"
 #include "hgtok/nn/layer_norm.hpp"
@@ -104,7 +105,7 @@ inline BertConfig BertConfig::load(const std::string& path) {
   auto integer = [&](const char* key, Index fallback, bool required) {
     if (required && (!j.contains(key) || j[key].is_null())) throw FormatError(path, key, "is missing");
     if (j.contains(key) && !j[key].is_null() && !j[key].is_number_integer())
-      throw FormatError(path, key, "must be an integer, got " + j[key].dump());
+      throw FormatError(path, key, "must be an integer, got " + detail::json_excerpt(j[key]));
     return detail::json_get<Index>(j, key, fallback, path);
   };
   c.vocab_size = integer("vocab_size", 0, true);
@@ -115,7 +116,7 @@ inline BertConfig BertConfig::load(const std::string& path) {
   c.max_position_embeddings = integer("max_position_embeddings", 512, false);
   c.type_vocab_size = integer("type_vocab_size", 2, false);
   if (j.contains("layer_norm_eps") && !j["layer_norm_eps"].is_number())
-    throw FormatError(path, "layer_norm_eps", "must be a number, got " + j["layer_norm_eps"].dump());
+    throw FormatError(path, "layer_norm_eps", "must be a number, got " + detail::json_excerpt(j["layer_norm_eps"]));
   c.layer_norm_eps = detail::json_get<double>(j, "layer_norm_eps", 1e-12, path);
   c.hidden_act = detail::json_get<std::string>(j, "hidden_act", "gelu", path);
   const auto pos = detail::json_get<std::string>(j, "position_embedding_type", "absolute", path);

@@ -63,7 +63,7 @@ class EmbeddingTable : public TypeEmbeddings<T> {
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (!keys[i].is_string()) throw FormatError(keys_json_path, "keys[" + std::to_string(i) + "]", "is not a string");
       if (t.contains(keys[i].template get<std::string>()))
-        throw ValueError(keys_json_path, "keys[" + std::to_string(i) + "]", "duplicate key " + keys[i].dump());
+        throw ValueError(keys_json_path, "keys[" + std::to_string(i) + "]", "duplicate key " + detail::json_excerpt(keys[i]));
       t.add(keys[i].template get<std::string>(), ConstVectorMap<T>(values.data() + i * static_cast<std::size_t>(m), m));
     }
     return t;

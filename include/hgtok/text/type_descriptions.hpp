@@ -54,7 +54,7 @@ class TypeDescriptions {
         if (!list.is_array()) throw FormatError(path, field, "must be a list of strings");
         std::vector<std::string> texts;
         for (const auto& t : list) {
-          if (!t.is_string()) throw FormatError(path, field, "holds a non-string " + t.dump());
+          if (!t.is_string()) throw FormatError(path, field, "holds a non-string " + detail::json_excerpt(t));
           texts.push_back(t.get<std::string>());
         }
         if (section == "node")

@@ -223,13 +223,15 @@ inline WordPieceConfig WordPieceConfig::load(const std::string& path) {
 }
 
 inline WordPieceTokenizer WordPieceTokenizer::load(const std::string& vocab_path, const WordPieceConfig& config) {
-  std::ifstream in(vocab_path, std::ios::binary);
-  if (!in) throw IOError(vocab_path, "", "cannot open for reading (missing file?)");
+  const std::string text = detail::read_file_text(vocab_path);
   std::vector<std::string> vocab;
-  std::string line;
-  while (std::getline(in, line)) {
+  for (std::size_t at = 0; at < text.size();) {  // one token per line, as std::getline splits them
+    auto end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(at, end - at);
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    vocab.push_back(line);
+    vocab.push_back(std::move(line));
+    at = end + 1;
   }
   return from_vocab(vocab, config, vocab_path);
 }

@@ -171,7 +171,7 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
       const auto& s = index["shards"][k];
       if (!s.is_object() || s.value("first", Index(-1)) != static_cast<Index>(k) * options.shard_size ||
           !fs::exists(fs::path(out_dir) / s.value("file", std::string("?"))))
-        throw FormatError(index_path, "shards[" + std::to_string(k) + "]", "does not match a shard on disk: " + s.dump());
+        throw FormatError(index_path, "shards[" + std::to_string(k) + "]", "does not match a shard on disk: " + detail::json_excerpt(s));
     }
   } else {
     index = {{"format", "hgtok-batch-1"}, {"fingerprint", fingerprint}, {"num_targets", n},

@@ -18,6 +18,7 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/metapath.hpp"
+#include "hgtok/io/json.hpp"
 
 namespace hgtok {
 
@@ -119,7 +120,7 @@ struct ConfigReader {
   TokenizerConfig& c;
 
   bool has(const char* key) const { return j.contains(key); }
-  std::string got(const char* key) const { return j.contains(key) ? j[key].dump() : std::string("nothing"); }
+  std::string got(const char* key) const { return j.contains(key) ? detail::json_excerpt(j[key]) : std::string("nothing"); }
   static bool is_int(const nlohmann::json& v) {
     return v.is_number_integer() && v.get<std::int64_t>() > 0 && v.get<std::int64_t>() <= (std::int64_t(1) << 24);
   }
@@ -129,12 +130,12 @@ struct ConfigReader {
   }
   std::string string(const char* key, const std::string& fallback) const {
     if (!has(key)) return fallback;
-    if (!j[key].is_string()) throw FormatError(source, key, "must be a string, got " + j[key].dump());
+    if (!j[key].is_string()) throw FormatError(source, key, "must be a string, got " + detail::json_excerpt(j[key]));
     return j[key].get<std::string>();
   }
   bool boolean(const char* key) const {
     if (!has(key)) return false;
-    if (!j[key].is_boolean()) throw FormatError(source, key, "must be true or false, got " + j[key].dump());
+    if (!j[key].is_boolean()) throw FormatError(source, key, "must be true or false, got " + detail::json_excerpt(j[key]));
     return j[key].get<bool>();
   }
   /// An integer, or (when `per_type`) an object {node type: integer}.
@@ -142,7 +143,7 @@ struct ConfigReader {
     if (per_type && has(key) && j[key].is_object() && !j[key].empty()) {
       for (auto it = j[key].begin(); it != j[key].end(); ++it) {
         if (!is_int(it.value()))
-          throw FormatError(source, std::string(key) + "/" + it.key(), "must be an integer in [1, 2^24], got " + it.value().dump());
+          throw FormatError(source, std::string(key) + "/" + it.key(), "must be an integer in [1, 2^24], got " + detail::json_excerpt(it.value()));
         by_type[it.key()] = it.value().get<Index>();
       }
       return;
@@ -164,7 +165,7 @@ struct ConfigReader {
         if (!by_type.count(t)) throw LookupError(source, key, "no value for node type '" + t + "'");
   }
   EdgeType edge_type(const nlohmann::json& v, const std::string& field) const {
-    if (!v.is_string()) throw FormatError(source, field, "must be an edge type 'src__relation__dst', got " + v.dump());
+    if (!v.is_string()) throw FormatError(source, field, "must be an edge type 'src__relation__dst', got " + detail::json_excerpt(v));
     try {
       return EdgeType::parse(v.get<std::string>(), source);
     } catch (const FormatError&) {
@@ -282,14 +283,14 @@ inline const std::vector<ConfigField>& config_fields() {
            throw FormatError(r.source, "node_types", "kernel " + r.c.kernel + " needs its layer's metadata: missing (a list of node type names)");
          const auto& v = r.j["node_types"];
          if (!v.is_array() || v.empty())
-           throw FormatError(r.source, "node_types", "must be a non-empty list of node type names, got " + v.dump());
+           throw FormatError(r.source, "node_types", "must be a non-empty list of node type names, got " + detail::json_excerpt(v));
          std::set<std::string> types;
          for (std::size_t i = 0; i < v.size(); ++i) {
            const std::string field = "node_types[" + std::to_string(i) + "]";
            if (!v[i].is_string() || v[i].get<std::string>().empty() || v[i].get<std::string>().find("__") != std::string::npos ||
                v[i].get<std::string>().find('/') != std::string::npos)
-             throw FormatError(r.source, field, "must be a node type name (no '__' or '/'), got " + v[i].dump());
-           if (!types.insert(v[i].get<std::string>()).second) throw ValueError(r.source, field, "node type " + v[i].dump() + " is listed twice");
+             throw FormatError(r.source, field, "must be a node type name (no '__' or '/'), got " + detail::json_excerpt(v[i]));
+           if (!types.insert(v[i].get<std::string>()).second) throw ValueError(r.source, field, "node type " + detail::json_excerpt(v[i]) + " is listed twice");
            r.c.node_types.push_back(v[i].get<std::string>());
          }
        },
@@ -302,7 +303,7 @@ inline const std::vector<ConfigField>& config_fields() {
                              "kernel " + r.c.kernel + " needs its layer's metadata: missing (a list of 'src__relation__dst' keys)");
          const auto& v = r.j["edge_types"];
          if (!v.is_array() || v.empty())
-           throw FormatError(r.source, "edge_types", "must be a non-empty list of 'src__relation__dst' keys, got " + v.dump());
+           throw FormatError(r.source, "edge_types", "must be a non-empty list of 'src__relation__dst' keys, got " + detail::json_excerpt(v));
          const std::set<std::string> types(r.c.node_types.begin(), r.c.node_types.end());
          std::set<std::string> keys;
          for (std::size_t i = 0; i < v.size(); ++i) {
@@ -336,13 +337,13 @@ inline const std::vector<ConfigField>& config_fields() {
          if (!r.has("metapaths")) return;
          const auto& mp = r.j["metapaths"];
          if (!mp.is_array())
-           throw FormatError(r.source, "metapaths", "must be a list of lists of 'src__relation__dst' keys, got " + mp.dump());
+           throw FormatError(r.source, "metapaths", "must be a list of lists of 'src__relation__dst' keys, got " + detail::json_excerpt(mp));
          std::set<std::string> keys;
          for (const auto& e : r.c.edge_types) keys.insert(e.key());
          for (std::size_t p = 0; p < mp.size(); ++p) {
            const std::string field = "metapaths[" + std::to_string(p) + "]";
            if (!mp[p].is_array() || mp[p].size() < 2)
-             throw ValueError(r.source, field, "a metapath is a list of at least two edge types, got " + mp[p].dump());
+             throw ValueError(r.source, field, "a metapath is a list of at least two edge types, got " + detail::json_excerpt(mp[p]));
            Metapath path;
            for (std::size_t i = 0; i < mp[p].size(); ++i) path.push_back(r.edge_type(mp[p][i], field + "[" + std::to_string(i) + "]"));
            for (std::size_t i = 0; i + 1 < path.size(); ++i)
@@ -421,14 +422,14 @@ inline nlohmann::json TokenizerConfig::to_json(const std::vector<TokenizerKernel
 
 inline TokenizerConfig TokenizerConfig::from_json(const nlohmann::json& j, const std::string& source,
                                                   const std::vector<TokenizerKernel>& kernels) {
-  if (!j.is_object()) throw FormatError(source, "", "config must be a JSON object, got " + j.dump());
+  if (!j.is_object()) throw FormatError(source, "", "config must be a JSON object, got " + detail::json_excerpt(j));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "kernel" && !detail::find_config_field(it.key()))
       throw FormatError(source, it.key(), "unknown config key '" + it.key() + "'");
   TokenizerConfig c;
   c.source = source;
   if (!j.contains("kernel")) throw FormatError(source, "kernel", "missing");
-  if (!j["kernel"].is_string()) throw FormatError(source, "kernel", "must be a string, got " + j["kernel"].dump());
+  if (!j["kernel"].is_string()) throw FormatError(source, "kernel", "must be a string, got " + detail::json_excerpt(j["kernel"]));
   c.kernel = j["kernel"].get<std::string>();
   const TokenizerKernel& k = find_kernel(c.kernel, source, kernels);
   for (const auto& f : k.fields)

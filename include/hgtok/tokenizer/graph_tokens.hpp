@@ -72,10 +72,10 @@ struct GraphTokens {
       if (!s.is_object() || !s.contains("type") || !s["type"].is_string() || !s.contains("type_id") ||
           !s["type_id"].is_number_integer() || !s.contains("offset") || !s["offset"].is_number_integer() ||
           !s.contains("count") || !s["count"].is_number_integer())
-        throw FormatError(path, "__metadata__.spans", "bad span " + s.dump());
+        throw FormatError(path, "__metadata__.spans", "bad span " + detail::json_excerpt(s));
       Span sp{s["type"].get<std::string>(), s["type_id"].get<Index>(), s["offset"].get<Index>(), s["count"].get<Index>()};
       if (sp.offset != next || sp.count < 0 || sp.offset + sp.count > t.shape[0])
-        throw FormatError(path, "__metadata__.spans", "span " + s.dump() + " does not continue at row " + std::to_string(next));
+        throw FormatError(path, "__metadata__.spans", "span " + detail::json_excerpt(s) + " does not continue at row " + std::to_string(next));
       next += sp.count;
       g.spans.push_back(sp);
     }

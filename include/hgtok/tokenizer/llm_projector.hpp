@@ -36,28 +36,30 @@ class LLMProjector {
 
   /// A Linear projector with zero weights, F → d_llm.
   static LLMProjector linear(Index in_channels, Index llm_dim) {
-    check_positive(in_channels, "in_channels");
-    check_positive(llm_dim, "llm_dim");
-    LLMProjector p;
-    p.kind_ = Kind::Linear;
-    p.in_ = in_channels;
-    p.llm_dim_ = llm_dim;
-    p.num_tokens_ = 0;
+    LLMProjector p = shaped(Kind::Linear, in_channels, llm_dim, 0);
     p.lin_ = nn::Linear<T>(in_channels, llm_dim);
     return p;
   }
   /// A G-Retriever MLP with zero weights, F → k prefix tokens of width d_llm.
   static LLMProjector mlp_prefix(Index in_channels, Index llm_dim, Index num_tokens) {
-    check_positive(in_channels, "in_channels");
-    check_positive(llm_dim, "llm_dim");
-    check_positive(num_tokens, "num_tokens");
-    LLMProjector p;
-    p.kind_ = Kind::MlpPrefix;
-    p.in_ = in_channels;
-    p.llm_dim_ = llm_dim;
-    p.num_tokens_ = num_tokens;
+    LLMProjector p = shaped(Kind::MlpPrefix, in_channels, llm_dim, num_tokens);
     p.lin_ = nn::Linear<T>(in_channels, in_channels);
     p.lin2_ = nn::Linear<T>(in_channels, llm_dim * num_tokens);
+    return p;
+  }
+
+  /// A Linear projector F → d_llm with the weights of `w` under `prefix`, checked against these dimensions before
+  /// anything is allocated (no zero weights first: a config's dimensions alone never size an allocation).
+  static LLMProjector load_linear(const WeightStore& w, const std::string& prefix, Index in_channels, Index llm_dim) {
+    LLMProjector p = shaped(Kind::Linear, in_channels, llm_dim, 0);
+    p.load(w, prefix);
+    return p;
+  }
+  /// A G-Retriever MLP F → k prefix tokens of width d_llm with the weights of `w` under `prefix`, as load_linear.
+  static LLMProjector load_mlp_prefix(const WeightStore& w, const std::string& prefix, Index in_channels, Index llm_dim,
+                                      Index num_tokens) {
+    LLMProjector p = shaped(Kind::MlpPrefix, in_channels, llm_dim, num_tokens);
+    p.load(w, prefix);
     return p;
   }
 
@@ -116,6 +118,18 @@ class LLMProjector {
  private:
   static void check_positive(Index v, const char* field) {
     if (v <= 0) throw ValueError("LLMProjector", field, "must be positive, got " + std::to_string(v));
+  }
+  /// The dimensions, checked, and no weights yet.
+  static LLMProjector shaped(Kind kind, Index in_channels, Index llm_dim, Index num_tokens) {
+    check_positive(in_channels, "in_channels");
+    check_positive(llm_dim, "llm_dim");
+    if (kind == Kind::MlpPrefix) check_positive(num_tokens, "num_tokens");
+    LLMProjector p;
+    p.kind_ = kind;
+    p.in_ = in_channels;
+    p.llm_dim_ = llm_dim;
+    p.num_tokens_ = kind == Kind::MlpPrefix ? num_tokens : 0;
+    return p;
   }
 
   Kind kind_ = Kind::Linear;

@@ -85,9 +85,16 @@ class Tokenizer {
   Tokenizer(TokenizerConfig config, const WeightStore& weights) : config_(std::move(config)) {
     // One validation path (the config's source, when it has one, stays in its errors).
     config_ = TokenizerConfig::from_json(config_.to_json(kernels()), config_.source_name(), kernels());
-    for (Index l = 0; l < config_.num_layers; ++l) layers_.push_back(make_layer(config_, l, &weights));
-    projector_ = empty_projector(config_);
-    projector_.load(weights, projector_prefix());
+    // Each weight is allocated once its tensor in the file has the shape the config implies (never zero weights
+    // sized by the config first); an allocation the system refuses is a ResourceError naming the layer.
+    for (Index l = 0; l < config_.num_layers; ++l)
+      layers_.push_back(detail::allocating(weights.source(), layer_prefix(l), [&] { return make_layer(config_, l, &weights); }));
+    projector_ = detail::allocating(weights.source(), projector_prefix(), [&] {
+      return config_.projector == "linear"
+                 ? LLMProjector<T>::load_linear(weights, projector_prefix(), config_.hidden_channels, config_.llm_dim)
+                 : LLMProjector<T>::load_mlp_prefix(weights, projector_prefix(), config_.hidden_channels, config_.llm_dim,
+                                                    config_.num_prefix_tokens);
+    });
     // Every tensor of the file must be one the config uses.
     WeightStore used = WeightStore::shapes_only();  // names only: no second copy of the weights
     save_weights(used);
@@ -126,14 +133,20 @@ class Tokenizer {
         w.add(name, shape, v.data());
       }
     };
-    for (Index l = 0; l < c.num_layers; ++l) {
+    // The config's dimensions size these allocations (that is what random() is for): one refused is a ResourceError.
+    const std::string source = c.source_name();
+    for (Index l = 0; l < c.num_layers; ++l)
+      detail::allocating(source, layer_prefix(l), [&] {
+        WeightStore shapes = WeightStore::shapes_only();
+        std::visit([&](const auto& layer) { layer.save(shapes, layer_prefix(l)); }, make_layer(c, l, nullptr));
+        draw(shapes);
+      });
+    const std::string projector = c.projector == "linear" ? "graph_projector" : "projector";
+    detail::allocating(source, projector, [&] {
       WeightStore shapes = WeightStore::shapes_only();
-      std::visit([&](const auto& layer) { layer.save(shapes, layer_prefix(l)); }, make_layer(c, l, nullptr));
+      empty_projector(c).save(shapes, projector);
       draw(shapes);
-    }
-    WeightStore shapes = WeightStore::shapes_only();
-    empty_projector(c).save(shapes, c.projector == "linear" ? "graph_projector" : "projector");
-    draw(shapes);
+    });
     return Tokenizer(std::move(c), w);
   }
 
