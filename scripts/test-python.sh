@@ -23,6 +23,11 @@ timed() {
   return $rc
 }
 venv="$build/venv"
+# .ci/run installs torch into this venv in the background while the C++ builds: wait for that job first.
+if [ -n "${HGTOK_VENV_SETUP_PID:-}" ]; then
+  timed sh -c "while kill -0 $HGTOK_VENV_SETUP_PID 2>/dev/null; do sleep 2; done"
+  [ ! -f "$build/torch-install.log" ] || cat "$build/torch-install.log" >&2
+fi
 [ -x "$venv/bin/python" ] || timed python3 -m venv --system-site-packages "$venv"
 py="$venv/bin/python"
 pip=("$py" -m pip install --quiet --disable-pip-version-check)
