@@ -6,6 +6,7 @@
 #include <hgtok/hgtok.hpp>
 #include <nlohmann/json.hpp>
 
+#include "batch_setup.hpp"
 #include "test_util.hpp"
 
 // Each test file is its own namespace: the files of a label compile as one translation unit.
@@ -18,17 +19,7 @@ using hgtok_test::tests_path;
 
 namespace {
 
-struct Setup {
-  HeteroGraph<float> graph = load_graph<float>(std::string(HGTOK_SOURCE_DIR) + "/examples/data/imdb_sample.safetensors");
-  EmbeddingTable<float> table = EmbeddingTable<float>::load(tests_path("fixtures/tokenizer_table.safetensors"));
-  Tokenizer<float> tok = Tokenizer<float>::load(tests_path("fixtures/tokenizer_linear"));
-  NeighborSampler sampler{{3, 2}, 11};
-  std::vector<Index> targets{4, 0, 19, 7, 25, 3, 3, 12, 16, 8, 1};  // 25 is out of range; 3 appears twice
-};
-const Setup& setup() {
-  static const Setup s;
-  return s;
-}
+const hgtok_test::BatchSetup& setup() { return hgtok_test::batch_setup(); }
 BatchOptions options() {
   BatchOptions o;
   o.target_type = "movie";
