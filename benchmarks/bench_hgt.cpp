@@ -94,7 +94,7 @@ struct WorkloadA {
     random_edges(g, {"director", "to", "movie"}, 75, rng);
     random_edges(g, {"movie", "to", "actor"}, 75, rng);
     random_edges(g, {"actor", "to", "movie"}, 75, rng);
-    table = EmbeddingTable<float>::load(std::string(HGTOK_SOURCE_DIR) + "/../shared/data/higpt_type_tables/imdb.safetensors");
+    table = EmbeddingTable<float>::load(std::string(HGTOK_SOURCE_DIR) + "/examples/data/imdb_types.safetensors");
     conv = std::make_unique<MetaHGTConv<float>>(768, 768, 12, 768);
     for (auto* src : {&conv->kqv_lin(), &conv->out_lin(), &conv->k_rel(), &conv->v_rel()})
       for (auto* mlp : {&src->generator().weight_mlp(), &src->generator().bias_mlp()})

@@ -30,7 +30,7 @@ TEST_CASE("EmbeddingTable: HiGPT's IMDB table", "[io][embedding]") {
   CHECK(t.has_edge(EdgeType{"movie", "to", "director"}));
   CHECK(t.has_edge(EdgeType{"actor", "to", "movie"}));
   CHECK_FALSE(t.has_edge(EdgeType{"actor", "to", "director"}));
-  // Documented check values of the data (../shared/data/higpt_type_tables/README.md), to 4 decimals.
+  // Check values documented with HiGPT's IMDB type table (the source of this copy), to 4 decimals.
   const auto& movie = t.node("movie");
   CHECK(movie[0] == Approx(0.0243).margin(5e-5));
   CHECK(movie[1] == Approx(-0.0105).margin(5e-5));
