@@ -3,10 +3,12 @@ released layout written with HiGPT's own code, PyG models, HetGNN weights in hgt
 tokenizer directory, loaded with hgtok.Tokenizer.load, and its tokens compared with the source model's outputs; the
 float64 conversion equals the directory committed under tests/fixtures/convert/*/tokenizer (which
 tests/tokenizer/test_convert.cpp checks in double); bad checkpoints give an error naming the file and the key."""
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -22,11 +24,18 @@ TOWER = os.path.join(HIGPT, "MetaHGT")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from convert.tensors import read_safetensors, write_safetensors  # noqa: E402
 
+_spec = importlib.util.spec_from_file_location("convert_checkpoint", CONVERT)
+convert_checkpoint = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(convert_checkpoint)
+
 
 def convert(*args):
-    """Runs the converter; returns (exit code, stdout + stderr)."""
-    p = subprocess.run([sys.executable, CONVERT, *map(str, args)], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout + p.stderr
+    """Runs the converter's main() in this process (torch is imported once, not per run); returns (exit status,
+    stdout + stderr)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        rc = convert_checkpoint.main([str(a) for a in args])
+    return rc, out.getvalue()
 
 
 def converted(*args):

@@ -38,7 +38,7 @@ import os.path as osp
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass  # noqa: F401 - HiGPT's CLIPTextCfg, exec'd below, is a dataclass
+from dataclasses import dataclass  # HiGPT's CLIPTextCfg, exec'd below, is one
 
 import torch
 import torch.nn as nn
@@ -97,7 +97,7 @@ def higpt_case(higpt_root, gen):
     MetaHGTConv = load_higpt_class(higpt_root, "inference")
     cfg_mod = sys.modules["higpt.model.meta_hgt.meta_hgtconv_bert_all"]
     ns = {"torch": torch, "json": json, "osp": osp, "glob": glob, "MetaHGTConv": MetaHGTConv,
-          "MetaHGTConvCfg": cfg_mod.MetaHGTConvCfg, "__name__": "higpt_loader"}
+          "MetaHGTConvCfg": cfg_mod.MetaHGTConvCfg, "dataclass": dataclass, "__name__": "higpt_loader"}
     higpt_definitions(higpt_root, "higpt/model/heteclip_models/model.py", ["CLIPTextCfg"], ns)
     higpt_definitions(higpt_root, "higpt/model/HeteroLlama.py", ["load_metahgt_pretrained"], ns)
 
