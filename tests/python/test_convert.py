@@ -256,3 +256,19 @@ def test_hetgnn_misuse_names_file_and_key(tmp_path):
     write_safetensors(str(path), dict(state, **{"neigh_rnn.paper.weight_ih_l0": np.zeros((16, 6))}))
     rc, out = convert(*args)
     assert rc == 2 and "neigh_rnn.paper.weight_ih_l0: has shape [16, 6]" in out
+
+
+# ---------------------------------------------------------------- one layer's weights file
+def test_layer_file_carries_its_dimensions(tmp_path):
+    need("torch")
+    out = tmp_path / "meta.safetensors"
+    converted("layer", os.path.join(TOWER, "metahgt.ckpt"), out)  # prefix model.graph_encoder. found by itself
+    tensors, meta = read_safetensors(str(out))
+    assert meta["layer"] == "MetaHGTConv" and (meta["in_channels"], meta["out_channels"], meta["heads"], meta["embedding_dim"]) == ("8", "8", "1", "6")
+    assert "norm.weight" in tensors and not any(k.startswith("model.") for k in tensors)
+    converted("layer", os.path.join(CASES, "pyg_hgt", "model.pt"), out, "--prefix", "convs.1.")
+    meta = read_safetensors(str(out))[1]
+    assert meta["layer"] == "HGTConv" and json.loads(meta["in_channels"]) == {"paper": 8, "author": 8, "venue": 8}
+    assert json.loads(meta["edge_types"]) == json.loads(read_safetensors(os.path.join(CASES, "pyg_hgt", "graph.safetensors"))[1]["edge_types"])
+    rc, text = convert("layer", os.path.join(CASES, "pyg_hgt", "model.pt"), out)  # two layers and a Linear under ''
+    assert rc == 2 and "convs." in text
