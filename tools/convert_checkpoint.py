@@ -65,16 +65,23 @@ def layer_file(args):
     print(f"wrote {args.output}: {len(L.keys())} tensors, {meta}")
 
 
+def json_option(flag, text):
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise ConvertError("command line", flag, f"is not JSON ({e}): {text[:80]!r}") from None
+
+
 def tokenizer_dir(args):
     if args.command == "higpt":
         config, tensors, proj, source = higpt.convert(args.tower, args.projector, args.variant, args.ckpt, args.trust_pickle,
                                                       args.projector_key)
     elif args.command == "pyg":
-        metapaths = json.loads(args.metapaths) if args.metapaths else None
+        metapaths = json_option("--metapaths", args.metapaths) if args.metapaths else None
         config, tensors, proj, source = pyg.convert(args.model, args.graph, args.layers, args.projector, args.projector_key,
                                                     args.ignore, metapaths, args.trust_pickle)
     else:
-        top_k = json.loads(args.top_k)
+        top_k = json_option("--top-k", args.top_k)
         config, tensors, hidden = hetgnn.convert(args.weights, args.graph, args.restart_prob, args.walk_length, top_k, args.seed,
                                                  args.ignore, args.trust_pickle)
         w, b, where = tokenizer.read_projector(args.projector, hidden, args.trust_pickle, args.projector_key)

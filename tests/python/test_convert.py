@@ -256,6 +256,9 @@ def test_hetgnn_misuse_names_file_and_key(tmp_path):
     write_safetensors(str(path), dict(state, **{"neigh_rnn.paper.weight_ih_l0": np.zeros((16, 6))}))
     rc, out = convert(*args)
     assert rc == 2 and "neigh_rnn.paper.weight_ih_l0: has shape [16, 6]" in out
+    args[args.index("--top-k") + 1] = "{author: 3}"
+    rc, out = convert(*args)
+    assert rc == 2 and "--top-k: is not JSON" in out
 
 
 # ---------------------------------------------------------------- one layer's weights file
@@ -272,3 +275,19 @@ def test_layer_file_carries_its_dimensions(tmp_path):
     assert json.loads(meta["edge_types"]) == json.loads(read_safetensors(os.path.join(CASES, "pyg_hgt", "graph.safetensors"))[1]["edge_types"])
     rc, text = convert("layer", os.path.join(CASES, "pyg_hgt", "model.pt"), out)  # two layers and a Linear under ''
     assert rc == 2 and "convs." in text
+
+
+def test_higpt_stage2_sharded_model_directory(tmp_path):
+    """A stage-2 model saved in shards: the index names the shard holding model.graph_projector.*."""
+    need("torch")
+    state = read_safetensors(os.path.join(HIGPT, "stage2", "model.safetensors"))[0]
+    d = tmp_path / "stage2"
+    d.mkdir()
+    shards = {"model-00001-of-00002.safetensors": ["model.embed_tokens.weight"],
+              "model-00002-of-00002.safetensors": ["model.graph_projector.weight", "model.graph_projector.bias", "lm_head.weight"]}
+    for name, keys in shards.items():
+        write_safetensors(str(d / name), {k: state[k] for k in keys})
+    (d / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {k: n for n, ks in shards.items() for k in ks}}))
+    converted("higpt", TOWER, "--projector", d, "-o", tmp_path / "tok")
+    t, meta = expected(HIGPT)
+    close(tokens(tmp_path / "tok", HIGPT, json.loads(meta["hetero_key_order"]), "table.safetensors"), t["tokens_stage2"])
