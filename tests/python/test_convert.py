@@ -152,17 +152,20 @@ def test_higpt_misuse_names_file_and_key(tmp_path):
 
 
 # ---------------------------------------------------------------- PyG models
-@pytest.mark.parametrize("case,kernel,layers", [("pyg_hgt", "hgt", 2), ("pyg_han", "han", 1)])
+@pytest.mark.parametrize("case,kernel,layers", [("pyg_hgt", "hgt", 2), ("pyg_han", "han", 1), ("pyg_han_metapath", "han", 1)])
 def test_pyg_model_tokenizes_to_its_outputs(case, kernel, layers, tmp_path):
+    """pyg_han_metapath: PyG ran the model on the graph after AddMetaPaths; the tokenizer gets the original graph and
+    adds the metapaths given to the converter."""
     need("torch")
     d = os.path.join(CASES, case)
-    converted("pyg", os.path.join(d, "model.pt"), "-o", tmp_path / "tok")
+    t, meta = expected(d)
+    extra = ("--metapaths", meta["metapaths"]) if "metapaths" in meta else ()
+    converted("pyg", os.path.join(d, "model.pt"), "-o", tmp_path / "tok", *extra)
     config = json.load(open(tmp_path / "tok" / "config.json"))
     assert config["kernel"] == kernel and config["num_layers"] == layers
     assert config["in_channels"] == {"paper": 6, "author": 3, "venue": 5}  # widths differ per type
-    t, meta = expected(d)
     close(tokens(tmp_path / "tok", d, json.loads(meta["order"])), t["tokens"])
-    converted("pyg", os.path.join(d, "model.pt"), "-o", tmp_path / "f64", "--dtype", "float64")
+    converted("pyg", os.path.join(d, "model.pt"), "-o", tmp_path / "f64", "--dtype", "float64", *extra)
     same_as_committed(tmp_path / "f64", d)
 
 

@@ -23,6 +23,9 @@ a small graph, and the directory the converter makes of it (--dtype float64):
             (PyG's HGT example without its input Linear), on a graph with different widths per node type; graph,
             expected (tokens: lin(conv1(conv0(x)))[t] for t in the order), tokenizer/
   pyg_han/  the same with one HANConv and a Linear named proj_out
+  pyg_han_metapath/  that model built for and run on the graph after PyG's AddMetaPaths (two metapaths, original edge
+            types dropped); expected __metadata__ metapaths (the converter's --metapaths), graph.safetensors the
+            original graph (the tokenizer adds the metapaths itself)
   hetgnn/   tokenizer/ converted from tests/fixtures/hetgnn_static.safetensors (identity projector)
 
 Heads = 1 for MetaHGT: HiGPT's MetaHGTConv applies the relation transform to head 0 only (docs/hgt.md).
@@ -45,6 +48,7 @@ import torch.nn as nn
 from safetensors.torch import save_file
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import HANConv, HGTConv
+from torch_geometric.transforms import AddMetaPaths
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -187,20 +191,28 @@ class HANModel(nn.Module):
         return {t: self.proj_out(x) for t, x in self.han(x_dict, edge_index_dict).items() if x is not None}
 
 
-def pyg_case(name, model_cls, gen):
+def pyg_case(name, model_cls, gen, metapaths=None):
+    """metapaths: the model is built for, and run on, the graph after PyG's AddMetaPaths (original edge types
+    dropped); the tokenizer gets the metapaths (--metapaths) and the original graph."""
     d = fresh(name)
     data = pyg_graph(gen)
-    model = model_cls(data, 8, 2, 5)
+    seen = AddMetaPaths(metapaths, drop_orig_edge_types=True)(data.clone()) if metapaths else data
+    model = model_cls(seen, 8, 2, 5)
     randomize_(model, gen, scale=0.4)
     model.eval()
-    order = ["venue", "paper", "author"]
+    order = ["venue", "paper", "author"] if not metapaths else ["paper", "author"]
     with torch.no_grad():
-        out = model(data.x_dict, data.edge_index_dict)
+        out = model(seen.x_dict, seen.edge_index_dict)
         tokens = torch.cat([out[t] for t in order])
     torch.save(model.state_dict(), os.path.join(d, "model.pt"))
     export_hetero_data(data, os.path.join(d, "graph.safetensors"))
-    save_file({"tokens": tokens.contiguous()}, os.path.join(d, "expected.safetensors"), metadata={"order": json.dumps(order)})
-    convert("pyg", os.path.join(d, "model.pt"), "-o", os.path.join(d, "tokenizer"))
+    meta = {"order": json.dumps(order)}
+    args = ["pyg", os.path.join(d, "model.pt"), "-o", os.path.join(d, "tokenizer")]
+    if metapaths:
+        meta["metapaths"] = json.dumps([["__".join(e) for e in path] for path in metapaths])
+        args += ["--metapaths", meta["metapaths"]]
+    save_file({"tokens": tokens.contiguous()}, os.path.join(d, "expected.safetensors"), metadata=meta)
+    convert(*args)
     print(name, tuple(tokens.shape))
 
 
@@ -224,6 +236,8 @@ def main():
     higpt_case(args.higpt, gen)
     pyg_case("pyg_hgt", HGTModel, gen)
     pyg_case("pyg_han", HANModel, gen)
+    pyg_case("pyg_han_metapath", HANModel, gen, metapaths=[[("author", "writes", "paper"), ("paper", "written_by", "author")],
+                                                           [("paper", "in", "venue"), ("venue", "has", "paper")]])
     hetgnn_case()
     commit = provenance.higpt_commit(args.higpt)
     provenance.stamp_written(__file__, ("torch_geometric", "transformers"),

@@ -2,7 +2,7 @@
 // tests/reference/make_convert_fixtures.py with --dtype float64; tests/python/test_convert.py checks that the
 // converter still writes exactly these) load with Tokenizer<double>::load and tokenize to their source models'
 // outputs: HiGPT's graph tower + stage-1 graph_projector run with HiGPT's own code, PyG models with HGTConv / HANConv
-// layers and a Linear, and HetGNN weights in hgtok's naming (the hetgnn_static reference, identity projector).
+// layers and a Linear (one HAN model on metapaths), and HetGNN weights in hgtok's naming (the hetgnn_static reference, identity projector).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <hgtok/hgtok.hpp>
@@ -48,7 +48,8 @@ TEST_CASE("a converted HiGPT-layout checkpoint tokenizes to HiGPT's outputs (dou
 }
 
 TEST_CASE("converted PyG HGTConv / HANConv models tokenize to their outputs (double)", "[tokenizer][convert]") {
-  for (const std::string c : {"pyg_hgt", "pyg_han"}) {
+  // pyg_han_metapath: PyG ran the model after AddMetaPaths; the tokenizer adds the config's metapaths itself.
+  for (const std::string c : {"pyg_hgt", "pyg_han", "pyg_han_metapath"}) {
     INFO(c);
     const auto tok = Tokenizer<double>::load(dir(c + "/tokenizer"));
     CHECK(tok.config().kernel == (c == "pyg_hgt" ? "hgt" : "han"));
