@@ -210,6 +210,10 @@ def test_pyg_misuse_names_file_and_key(tmp_path):
     rc, out = run({"conv.lin.weight": np.zeros((8, 4)), "conv.att_src": np.zeros((1, 1, 8)), "lin.weight": np.zeros((5, 8)),
                    "lin.bias": np.zeros(5)})
     assert rc == 2 and "no HGTConv or HANConv layer found" in out
+    # PyG's HGTConv before 2.3 (another layer layout).
+    rc, out = run({"conv.k_lin.author.weight": np.zeros((8, 3)), "conv.a_lin.author.weight": np.zeros((8, 8)),
+                   "lin.weight": np.zeros((5, 8)), "lin.bias": np.zeros(5)})
+    assert rc == 2 and "conv.: is a PyG < 2.3 HGTConv layer" in out and "PyG >= 2.3" in out
     # A layer of a kind another command converts.
     hetgnn = read_safetensors(os.path.join(FIXTURES, "hetgnn_static.safetensors"))[0]
     rc, out = run({k: v for k, v in hetgnn.items() if k.startswith(("content_rnn", "neigh_"))})

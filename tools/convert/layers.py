@@ -17,9 +17,10 @@ SIGNATURES = (
     ("han", re.compile(r"^(.*?)lin_src\.[^.]+$")),
     ("meta_han", re.compile(r"^(.*?)lin_src_trans\.weight$")),
     ("hetgnn", re.compile(r"^(.*?)neigh_att\.[^.]+$")),
+    ("hgt_pyg_old", re.compile(r"^(.*?)a_lin\.[^.]+\.weight$")),  # PyG < 2.3: k_lin / q_lin / v_lin / a_lin per type
 )
 LAYER_NAMES = {"meta_hgt": "HiGPT MetaHGTConv", "hgt": "PyG HGTConv", "han": "PyG HANConv", "meta_han": "hgtok MetaHANConv",
-               "hetgnn": "hgtok HetGNN"}
+               "hetgnn": "hgtok HetGNN", "hgt_pyg_old": "PyG < 2.3 HGTConv"}
 
 
 def find_layers(state):

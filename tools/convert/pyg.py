@@ -17,7 +17,9 @@ from .tokenizer import find_linear, graph_metadata, read_projector, unused
 
 KINDS = ("hgt", "han")
 ELSEWHERE = {"meta_hgt": "the 'higpt' command converts HiGPT's MetaHGTConv", "hetgnn": "the 'hetgnn' command converts HetGNN weights",
-             "meta_han": "MetaHANConv is hgtok's own: save it with Tokenizer.save"}
+             "meta_han": "MetaHANConv is hgtok's own: save it with Tokenizer.save",
+             "hgt_pyg_old": "its per-type k_lin / q_lin / v_lin / a_lin layout predates PyG 2.3's HGTConv (kqv_lin, out_lin), "
+                            "the layer hgtok implements; re-save the model with PyG >= 2.3"}
 
 
 def _order(prefixes, source):
