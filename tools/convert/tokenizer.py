@@ -13,24 +13,29 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 HF_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
-def _hf_state(directory, suffix, trust_pickle):
-    """The state of the file in an HF model directory that holds a key ending in `suffix`."""
+def _hf_state(directory, stem, trust_pickle):
+    """The tensors under `stem` (e.g. 'graph_projector': any key whose name holds it) of an HF model directory: from
+    the shards its index names for them, or from its one weights file; nothing else of the LLM is read."""
+    want = lambda k: stem in k  # noqa: E731
     for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
         path = os.path.join(directory, index)
         if os.path.isfile(path):
-            with open(path) as f:
-                weight_map = json.load(f).get("weight_map", {})
-            shards = sorted({v for k, v in weight_map.items() if k.endswith(suffix)})
+            try:
+                with open(path) as f:
+                    weight_map = json.load(f)["weight_map"]
+                shards = sorted({v for k, v in weight_map.items() if want(k)})
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise ConvertError(path, "weight_map", f"is not an index of shards ({e.__class__.__name__}: {e})") from None
             if not shards:
-                raise ConvertError(path, "weight_map", f"no key ends in '{suffix}'")
+                raise ConvertError(path, "weight_map", f"no key holds '{stem}'")
             state = {}
             for shard in shards:
-                state.update(read_state(os.path.join(directory, shard), trust_pickle))
+                state.update(read_state(os.path.join(directory, shard), trust_pickle, want))
             return state, path
     for name in HF_FILES + ("graph_projector.bin",):
         path = os.path.join(directory, name)
         if os.path.isfile(path):
-            return read_state(path, trust_pickle), path
+            return read_state(path, trust_pickle, want), path
     raise ConvertError(directory, "", f"is a directory without {', '.join(HF_FILES)}, graph_projector.bin or an index of shards")
 
 
@@ -68,7 +73,7 @@ def read_projector(path, hidden, trust_pickle, key=None):
     if path == "identity":
         return np.eye(hidden), np.zeros(hidden), "identity"
     if os.path.isdir(path):
-        state, source = _hf_state(path, (key or "graph_projector") + ".weight", trust_pickle)
+        state, source = _hf_state(path, key or "graph_projector", trust_pickle)
     else:
         state, source = read_state(path, trust_pickle), path
     w, b, name = find_linear(state, source, hidden, key)
