@@ -263,6 +263,8 @@ def test_hetgnn_misuse_names_file_and_key(tmp_path):
     write_safetensors(str(path), dict(state, **{"neigh_rnn.paper.weight_ih_l0": np.zeros((16, 6))}))
     rc, out = convert(*args)
     assert rc == 2 and "neigh_rnn.paper.weight_ih_l0: has shape [16, 6]" in out
+    rc, out = convert(*hetgnn_args("--ignore", "expected/", "--ignore", "neighbors/", "-o", fixture))  # a file, not a directory
+    assert rc == 2 and "cannot create the output directory" in out
     args[args.index("--top-k") + 1] = "{author: 3}"
     rc, out = convert(*args)
     assert rc == 2 and "--top-k: is not JSON" in out

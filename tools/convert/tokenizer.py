@@ -91,7 +91,10 @@ def write(out_dir, config, layer_tensors, projector, dtype, converted_from):
     for name, a in tensors.items():
         if not np.all(np.isfinite(a)):
             raise ConvertError(converted_from, name, "holds NaN or infinite values")
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise ConvertError(out_dir, "", f"cannot create the output directory ({e.strerror})") from None
     write_safetensors(os.path.join(out_dir, "weights.safetensors"), {k: np.asarray(v).astype(cast) for k, v in tensors.items()},
                       {"converted_by": "tools/convert_checkpoint.py"})
     with open(os.path.join(out_dir, "config.json"), "w") as f:
