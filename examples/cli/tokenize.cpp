@@ -194,7 +194,10 @@ int run_tokenize(TokenizeArgs a) {
   if (!graph.has_node_type(a.target_type))
     throw LookupError(graph_path, "--target-type",
                       "unknown node type '" + a.target_type + "'; the graph's node types are " + join_names(graph_types));
-  if (a.prompt.empty()) a.prompt = generic_prompt(a.target_type);
+  if (a.prompt.empty())  // the bundled sample keeps HiGPT's IMDB question (the README's first command)
+    a.prompt = bundled && a.target_type == "movie"
+                   ? "Given a heterogeneous graph about a movie: <graph>, which genres does the movie belong to?"
+                   : generic_prompt(a.target_type);
   const auto names = read_names(bundled && a.names.empty() ? (data / "imdb_sample_names.json").string() : a.names, "--names");
 
   // The token order: the graph's unless --order says otherwise; dropping a type's rows must be asked for.
@@ -352,7 +355,7 @@ Command add_tokenize(CLI::App& app, const GlobalOptions&) {
   c->add_option("--out", a->out, "write the tokens to FILE (.safetensors with spans and node ids, or .npy)");
   c->add_option("--dot", a->dot, "write the sampled subgraph as Graphviz DOT (.dot or .gv)");
   c->add_option("--svg", a->svg, "render the sampled subgraph to SVG with Graphviz's dot (.svg)");
-  c->add_option("--prompt", a->prompt, "prompt holding one <graph> (default: a question about the target)");
+  c->add_option("--prompt", a->prompt, "prompt holding one <graph> (default: a question about the target; the bundled sample: HiGPT's genre question)");
   c->add_option("--batch-out", a->batch_out, "tokenize many targets into shards under DIR (rerun to resume)");
   c->add_option("--targets", a->targets, "with --batch-out: target ids (default: every node of --target-type)");
   c->add_option("--shard-size", a->shard_size, "with --batch-out: targets per shard");
