@@ -52,6 +52,8 @@ TokenizerConfig untrained_config(const TokenizeArgs& a, const HeteroGraph<float>
     j = detail::read_json_file(a.config_file, "--config");
     if (!j.is_object()) throw FormatError(a.config_file, "--config", "must be a JSON object (a tokenizer's config.json)");
     source = a.config_file;
+    if (a.kernel_option->count() > 0 && j.contains("kernel") && j["kernel"] != a.kernel)
+      throw ValueError(a.config_file, "kernel", "says " + detail::json_excerpt(j["kernel"]) + " but --kernel says '" + a.kernel + "'");
     if (!j.contains("kernel")) j["kernel"] = a.kernel;
   } else {
     j["kernel"] = a.kernel;
@@ -252,7 +254,8 @@ int run_tokenize(TokenizeArgs a) {
   if (table)
     std::cout << "type table: " << types_path << " (" << table->size() << " types, " << table->dim() << "-d)\n";
   else
-    std::cout << "type table: none (kernel " << tok.config().kernel << " learns one weight set per type)\n";
+    std::cout << "type table: none (kernel " << tok.config().kernel << " learns one weight set per type"
+              << (a.types.empty() ? "" : "; --types is not read") << ")\n";
   std::cout << "tokenizer: " << tok.config().to_json().dump() << "\n";
   const NeighborSampler sampler(a.fanouts, a.seed);
   const EmbeddingTable<float>* table_ptr = table ? &*table : nullptr;
