@@ -10,8 +10,12 @@
 namespace hgtok::cli {
 
 std::string default_data_dir() {
+  namespace fs = std::filesystem;
   const std::string source = std::string(HGTOK_SOURCE_DIR) + "/examples/data";
-  return std::filesystem::exists(source) ? source : std::string(HGTOK_INSTALLED_DATA_DIR);
+  if (fs::exists(source)) return source;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);  // the installed command: <prefix>/bin/hgtok
+  return ec ? source : (exe.parent_path() / HGTOK_DATA_FROM_BIN).lexically_normal().string();
 }
 
 std::map<std::string, std::vector<std::string>> read_names(const std::string& path, const std::string& option) {

@@ -269,7 +269,8 @@ int run_tokenize(TokenizeArgs a) {
     o.shard_size = a.shard_size;
     o.stop_on_error = a.stop_on_error;
     o.progress = a.progress == "always" ? 1 : a.progress == "never" ? 0 : -1;
-    const auto r = tokenize_batch(tok, graph, table ? *table : EmbeddingTable<float>(), sampler, a.targets, a.batch_out, o);
+    const EmbeddingTable<float> no_table;  // a static kernel reads none
+    const auto r = tokenize_batch(tok, graph, table ? *table : no_table, sampler, a.targets, a.batch_out, o);
     const Index n = static_cast<Index>(a.targets.size());
     const Index failed = static_cast<Index>(r.failed.size());
     const Index done = r.targets_done - failed;
