@@ -8,6 +8,8 @@ A fenced block's info string is its language, then one of:
     ```sh run                            this script runs the block with bash (-e -o pipefail) in a scratch directory
                                          holding links to the repository's top-level folders, with the hgtok CLI
                                          (--cli DIR) first on PATH
+    ```python test=tests/python/test_docs.py   a test outside this script runs the block (the file must name the
+                                         page the block is on)
     ```sh illustrative                   not run: a fragment, a sketch, a command that needs a network or a GPU,
                                          sample output
 
@@ -56,6 +58,14 @@ def check_from(source, body):
     return [f"line not in {source}: {line.strip()}" for line in body if line.strip() and line.strip() not in lines]
 
 
+def check_test(source, page):
+    path = os.path.join(ROOT, source)
+    if not os.path.isfile(path):
+        return [f"test={source}: no such file"]
+    with open(path, encoding="utf-8") as f:
+        return [] if page in f.read() else [f"test={source} does not name {page}"]
+
+
 def run_block(body, cli_dir):
     with tempfile.TemporaryDirectory(prefix="hgtok_docs_") as scratch:
         for name in os.listdir(ROOT):
@@ -77,7 +87,7 @@ def main():
     ap.add_argument("--no-run", action="store_true", help="check the markings and from= lines only")
     args = ap.parse_args()
     files = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
-    problems, counts = [], {"from": 0, "run": 0, "illustrative": 0, "text": 0}
+    problems, counts = [], {"from": 0, "test": 0, "run": 0, "illustrative": 0, "text": 0}
     for path in files:
         rel = os.path.relpath(path, ROOT)
         for start, info, body in blocks(path):
@@ -88,15 +98,18 @@ def main():
             if not info or info[0] == "text":
                 counts["text"] += 1
                 continue
-            marks = [w for w in info[1:] if w in ("run", "illustrative") or w.startswith("from=")]
+            marks = [w for w in info[1:] if w in ("run", "illustrative") or w.startswith(("from=", "test="))]
             if len(marks) != 1:
-                problems.append(f"{where}: mark the block `from=FILE`, `run` or `illustrative` after its language "
+                problems.append(f"{where}: mark the block `from=FILE`, `test=FILE`, `run` or `illustrative` after its language "
                                 f"(info string: {' '.join(info) or 'empty'})")
                 continue
             mark = marks[0]
             if mark.startswith("from="):
                 counts["from"] += 1
                 problems += [f"{where}: {p}" for p in check_from(mark[len("from="):], body)]
+            elif mark.startswith("test="):
+                counts["test"] += 1
+                problems += [f"{where}: {p}" for p in check_test(mark[len("test="):], rel)]
             elif mark == "run":
                 counts["run"] += 1
                 if not args.no_run:
@@ -105,7 +118,8 @@ def main():
                 counts["illustrative"] += 1
     for p in problems:
         print(p)
-    print(f"check_code_blocks: {len(files)} files, {counts['from']} blocks taken from tested files, {counts['run']} run, "
+    print(f"check_code_blocks: {len(files)} files, {counts['from']} blocks taken from tested files, {counts['test']} run by "
+          f"other tests, {counts['run']} run, "
           f"{counts['illustrative']} illustrative, {counts['text']} text; {len(problems)} problems")
     return 1 if problems else 0
 
