@@ -105,14 +105,18 @@ std::string subgraph_dot(const DotPicture& p) {
   return o.str();
 }
 
-void write_picture(const std::string& dot_text, const std::string& dot_path, const std::string& svg_path) {
-  if (!dot_path.empty()) detail::write_file_atomic(dot_path, dot_text);
-  if (svg_path.empty()) return;
-  const std::string dot = find_dot();
-  if (dot.empty())
+void require_dot(const std::string& svg_path) {
+  if (find_dot().empty())
     throw IOError(svg_path, "--svg",
                   "Graphviz's `dot` is not on PATH, so no SVG can be rendered (Debian: apt-get install graphviz, which "
                   "scripts/install-deps.sh installs); --dot FILE writes the picture's DOT text without it");
+}
+
+void write_picture(const std::string& dot_text, const std::string& dot_path, const std::string& svg_path) {
+  if (!dot_path.empty()) detail::write_file_atomic(dot_path, dot_text);
+  if (svg_path.empty()) return;
+  require_dot(svg_path);
+  const std::string dot = find_dot();
   const std::string source = dot_path.empty() ? svg_path + ".dot" : dot_path;
   if (dot_path.empty()) detail::write_file_atomic(source, dot_text);
   std::vector<std::string> args{dot, "-Tsvg", "-o", svg_path, source};

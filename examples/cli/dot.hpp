@@ -30,6 +30,9 @@ struct DotPicture {
 /// The DOT text of the picture.
 std::string subgraph_dot(const DotPicture& picture);
 
+/// Throws the IOError of write_picture when Graphviz's `dot` is not on PATH (checked before any work is done).
+void require_dot(const std::string& svg_path);
+
 /// Writes `dot_text` to `dot_path` when it is not empty, and renders it to `svg_path` with Graphviz's `dot` when
 /// that is not empty (IOError naming --svg when `dot` is not on PATH or fails).
 void write_picture(const std::string& dot_text, const std::string& dot_path, const std::string& svg_path);

@@ -97,7 +97,10 @@ int inspect_file(const InspectArgs& a) {
 
 int run_inspect(const InspectArgs& a) {
   if (!a.dot.empty()) require_extension(a.dot, "--dot", {".dot", ".gv"});
-  if (!a.svg.empty()) require_extension(a.svg, "--svg", {".svg"});
+  if (!a.svg.empty()) {
+    require_extension(a.svg, "--svg", {".svg"});
+    require_dot(a.svg);
+  }
   if (!fs::exists(a.path)) throw IOError(a.path, "path", "no such file or directory");
   if (fs::is_directory(a.path)) {
     if (!a.dot.empty() || !a.svg.empty()) throw ValueError(a.path, "--dot", "draws a graph file's subgraph, not a directory");

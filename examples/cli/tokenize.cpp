@@ -174,7 +174,10 @@ int run_tokenize(TokenizeArgs a) {
   // Outputs are checked before any work.
   if (!a.out.empty()) require_extension(a.out, "--out", {".safetensors", ".npy"});
   if (!a.dot.empty()) require_extension(a.dot, "--dot", {".dot", ".gv"});
-  if (!a.svg.empty()) require_extension(a.svg, "--svg", {".svg"});
+  if (!a.svg.empty()) {
+    require_extension(a.svg, "--svg", {".svg"});
+    require_dot(a.svg);
+  }
   if (!a.save_tokenizer.empty() && fs::exists(a.save_tokenizer) && !fs::is_directory(a.save_tokenizer))
     throw IOError(a.save_tokenizer, "--save-tokenizer", "exists and is not a directory");
   if (!a.batch_out.empty() && (!a.out.empty() || !a.dot.empty() || !a.svg.empty()))
