@@ -81,7 +81,7 @@ def workload_a(directory, gen):
     for s, t in [("movie", "director"), ("director", "movie"), ("movie", "actor"), ("actor", "movie")]:
         d[s, "to", t].edge_index = torch.stack([torch.randint(counts[s], (75,), generator=gen),
                                                 torch.randint(counts[t], (75,), generator=gen)])
-    table = load_file(os.path.join(ROOT, "..", "shared", "data", "higpt_type_tables", "imdb.safetensors"))
+    table = load_file(os.path.join(ROOT, "examples", "data", "imdb_types.safetensors"))  # HiGPT's IMDB table
     ref = MetaHGTReference(768, 768, 12, 768)
     with torch.no_grad():
         for name, p in ref.named_parameters():

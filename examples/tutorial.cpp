@@ -5,8 +5,11 @@
 //
 // Defaults: the bundled sample graph (examples/data/imdb_sample.safetensors, itself written by export_pyg.py),
 // HiGPT's IMDB type table (examples/data/imdb_types.safetensors) and an UNTRAINED MetaHGT tokenizer from a fixed
-// seed. --model embeds the type descriptions below with Sentence-BERT instead of using HiGPT's table; --tokenizer
-// loads trained weights (config.json + weights.safetensors).
+// seed. --model embeds descriptions of the graph's own types with Sentence-BERT instead of using HiGPT's table
+// (needed for any graph whose types are not IMDB's); --tokenizer loads trained weights (config.json +
+// weights.safetensors). Nothing is assumed about the graph: the targets are nodes of its first node type and the
+// token order is its node-type order.
+#include <algorithm>
 #include <hgtok/hgtok.hpp>
 #include <iostream>
 #include <string>
@@ -32,15 +35,18 @@ int main(int argc, char** argv) try {
   EmbeddingTable<float> table;
   if (!model_dir.empty()) {
     TypeDescriptions d;
-    d.add_node("movie", {"This node represents a movie.", "Ce nœud représente un film."});
-    d.add_node("director", {"This node represents a director of movies.", "Ce nœud représente un réalisateur."});
-    d.add_node("actor", {"This node represents an actor in movies.", "Ce nœud représente un acteur."});
+    for (const auto& type : graph.node_types())
+      d.add_node(type, {"This node represents a " + type + ".", "Ce nœud représente un nœud de type " + type + "."});
     for (const auto& et : graph.edge_types())
-      d.add_edge(et, {"The " + et.src + " is connected to the " + et.dst + ".",
+      d.add_edge(et, {"The " + et.src + " is connected to the " + et.dst + " by " + et.relation + ".",
                       "Le nœud " + et.src + " est relié au nœud " + et.dst + "."});
     table = d.embed(SentenceEncoder<float>::load(model_dir));
   } else {
     table = EmbeddingTable<float>::load(HGTOK_SOURCE_DIR "/examples/data/imdb_types.safetensors");
+    for (const auto& type : graph.node_types())
+      if (!table.has_node(type))
+        throw LookupError(graph_path, "--model", "HiGPT's IMDB table has no embedding for node type '" + type +
+                                                     "': pass --model DIR (bash scripts/fetch-model.sh) to embed your graph's types");
   }
 
   // Step 4: the tokenizer (trained weights, or an untrained one of the same shape).
@@ -59,14 +65,16 @@ int main(int argc, char** argv) try {
 
   // Step 5: one subgraph per target (seeded: the same tokens on every run and thread count), tokenized.
   const NeighborSampler sampler({10, 5}, 42);
-  const std::vector<std::string> order{"movie", "director", "actor"};  // HiGPT's hetero_key_order for IMDB
+  const std::string target_type = graph.node_type_name(0);  // the targets: nodes of the graph's first node type
+  const std::vector<std::string> order = graph.node_types();  // HiGPT's hetero_key_order: here the graph's own
   std::vector<GraphTokens<float>> graphs;
-  for (Index target : {0, 6}) graphs.push_back(tok.tokenize(sampler.sample(graph, "movie", target), {order, &table}));
+  for (Index target : {Index(0), std::min<Index>(6, graph.num_nodes(target_type) - 1)})
+    graphs.push_back(tok.tokenize(sampler.sample(graph, target_type, target), {order, &table}));
 
   // Step 6: the prompt, with one <graph> per subgraph: the in-context example first, then the query.
-  const auto prompt = expand_prompt(
-      "Here is a movie and its neighbourhood: <graph>. Its genre is drama. Which genre is the movie of <graph>?",
-      {graphs[0].size(), graphs[1].size()});
+  const auto prompt = expand_prompt("Here is a " + target_type + " and its neighbourhood: <graph>. Its label is A. "
+                                    "Which label has the " + target_type + " of <graph>?",
+                                    {graphs[0].size(), graphs[1].size()});
   std::cout << "prompt: " << prompt.text.size() << " bytes, " << prompt.total_patches << " <g_patch> tokens\n";
 
   // What the LLM runtime does: the k-th <g_patch> of the prompt takes row k of this matrix.
@@ -81,6 +89,20 @@ int main(int argc, char** argv) try {
       std::cout << "  " << span.type << ": rows " << span.offset << ".." << span.offset + span.count << "\n";
   }
 
+  // Many subgraphs in one call (docs/tokenizer.md): tokenize_many takes pointers (no subgraph is copied) and returns
+  // for each exactly what tokenize returns for it alone; on_error reports a subgraph that fails instead of throwing.
+  std::vector<Subgraph<float>> sampled;
+  for (Index target : {Index(0), std::min<Index>(6, graph.num_nodes(target_type) - 1)})
+    sampled.push_back(sampler.sample(graph, target_type, target));
+  std::vector<const Subgraph<float>*> subs;
+  for (const auto& sub : sampled) subs.push_back(&sub);
+  const auto on_error = [](std::size_t i, const std::string& message) { std::cerr << "subgraph " << i << ": " << message << "\n"; };
+  const std::vector<GraphTokens<float>> many = tok.tokenize_many(subs, {order, &table, nullptr, on_error});
+  bool same_many = many.size() == graphs.size();
+  for (std::size_t i = 0; same_many && i < many.size(); ++i) same_many = many[i].tokens == graphs[i].tokens;
+  std::cout << "tokenize_many: " << many.size() << " subgraphs, " << (same_many ? "equal to" : "DIFFERENT FROM")
+            << " tokenize one by one\n";
+
   // Step 7: export. safetensors for files (Python: safetensors.torch.load_file), DLPack for zero-copy hand-off.
   graphs[1].save_safetensors("tutorial_tokens.safetensors");
   std::cout << "wrote tutorial_tokens.safetensors\n";
@@ -93,7 +115,7 @@ int main(int argc, char** argv) try {
             << (same ? "equals" : "DIFFERS FROM") << " the query's patch rows\n";
   dl->deleter(dl);
 #endif
-  return same ? 0 : 1;
+  return same && same_many ? 0 : 1;
 } catch (const hgtok::Error& e) {
   std::cerr << e.what() << "\n";
   return 1;

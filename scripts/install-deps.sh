@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libeigen3-dev xtl-dev libxtensor-dev nlohmann-json3-dev libutf8proc-dev
   catch2 libbenchmark-dev libcli11-dev libdlpack-dev libomp-dev
+  graphviz  # `dot`, for the CLI's --svg (hgtok tokenize|inspect --svg FILE) and its test
   clang libclang-rt-dev  # the libFuzzer targets (tests/fuzz/run.sh): clang and its -fsanitize=fuzzer runtime
   python3 python3-pip python3-venv python3-dev
 )

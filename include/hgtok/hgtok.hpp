@@ -10,6 +10,7 @@
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/io.hpp"
 #include "hgtok/io/dtype.hpp"
+#include "hgtok/io/file_format.hpp"
 #include "hgtok/io/npy.hpp"
 #include "hgtok/io/safetensors.hpp"
 #include "hgtok/io/weight_store.hpp"

@@ -1,4 +1,6 @@
-"""The Python snippets of README.md ("From Python") and docs/python.md run as written, from the repository root."""
+"""The Python snippets of README.md ("From Python") and docs/python.md run as written, from the repository root: the
+blocks marked `python test=tests/python/test_docs.py` (tests/docs/check_code_blocks.py checks that every block is
+marked)."""
 import os
 import re
 
@@ -9,7 +11,7 @@ from conftest import ROOT, need
 
 def python_blocks(path):
     text = open(os.path.join(ROOT, path), encoding="utf-8").read()
-    return re.findall(r"```python\n(.*?)```", text, re.S)
+    return re.findall(r"```python test=tests/python/test_docs.py\n(.*?)```", text, re.S)
 
 
 @pytest.mark.parametrize("path,index", [("README.md", 0), ("docs/python.md", 0)])

@@ -20,6 +20,7 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/io/dtype.hpp"
+#include "hgtok/io/file_format.hpp"
 #include "hgtok/io/safetensors.hpp"
 
 namespace hgtok {
@@ -151,7 +152,7 @@ inline const char* npy_descr(Dtype d) {
 inline NpyArray parse_npy(const std::vector<unsigned char>& b, const std::string& source) {
   static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (b.size() < 10 || std::memcmp(b.data(), magic, 6) != 0)
-    throw FormatError(source, "magic", "not an .npy file (missing \\x93NUMPY magic)");
+    throw FormatError(source, "magic", "not an .npy file (missing \\x93NUMPY magic)" + detail::file_format_hint(b.data(), b.size(), FileFormat::Npy));
   const int major = b[6];
   std::size_t header_len = 0, offset = 0;
   if (major == 1) {

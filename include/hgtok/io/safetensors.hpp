@@ -30,6 +30,7 @@
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/io/atomic_file.hpp"
 #include "hgtok/io/dtype.hpp"
+#include "hgtok/io/file_format.hpp"
 #include "hgtok/io/json.hpp"
 #include "hgtok/io/read_file.hpp"
 
@@ -385,12 +386,14 @@ class SafetensorsFile {
     const std::size_t size = bytes_->size();
     const unsigned char* base = bytes_->data();
     if (size < 8)
-      throw FormatError(source_, "header_length", "file has " + std::to_string(size) + " bytes, fewer than the 8-byte header length");
+      throw FormatError(source_, "header_length", "file has " + std::to_string(size) + " bytes, fewer than the 8-byte header length" +
+                                                      detail::file_format_hint(base, size, FileFormat::Safetensors));
     std::uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | base[i];
     if (n > size - 8)
       throw FormatError(source_, "header_length",
-                        "header length " + std::to_string(n) + " is beyond the file (" + std::to_string(size - 8) + " bytes after it)");
+                        "header length " + std::to_string(n) + " is beyond the file (" + std::to_string(size - 8) + " bytes after it)" +
+                            detail::file_format_hint(base, size, FileFormat::Safetensors));
     // The reference implementation refuses headers above 100 MB; so does hgtok
     // (the JSON parser's memory is proportional to the header).
     if (n > kMaxHeaderBytes)
@@ -402,7 +405,7 @@ class SafetensorsFile {
     try {
       header = detail::parse_json(base + 8, base + 8 + n, source_, "header");
     } catch (const FormatError& e) {
-      throw FormatError(source_, "header", "header is " + e.reason());
+      throw FormatError(source_, "header", "header is " + e.reason() + detail::file_format_hint(base, size, FileFormat::Safetensors));
     }
     if (!header.is_object()) throw FormatError(source_, "header", "header is not a JSON object");
 

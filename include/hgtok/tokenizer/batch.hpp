@@ -68,7 +68,9 @@ struct BatchOptions {
   Index shard_size = 256;               ///< targets per shard (> 0)
   Index micro_batch = 16;               ///< targets per Tokenizer::tokenize_many call (> 0); no result depends on it
   bool stop_on_error = false;           ///< a failing target stops the run (finished shards stay) instead of being skipped
-  int progress = -1;                    ///< progress bar on stderr: 1 on, 0 off, -1 when stderr is a terminal
+  /// progress on stderr (done/total, rate, ETA): 1 on, 0 off, -1 when stderr is a terminal. A terminal gets a bar
+  /// redrawn in place, anything else a line now and then (first shard, every 10 s, last).
+  int progress = -1;
   Index max_shards = -1;                ///< write at most this many new shards in this call (-1: all); resume continues
 };
 
@@ -183,7 +185,9 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
   BatchReport report;
   report.shards_total = num_shards;
   report.shards_skipped = static_cast<Index>(index["shards"].size());
-  const bool progress = options.progress == 1 || (options.progress == -1 && ::isatty(2));
+  const bool terminal = ::isatty(2) != 0;
+  const bool progress = options.progress == 1 || (options.progress == -1 && terminal);
+  auto last_line = std::chrono::steady_clock::now();
   const Index d = tokenizer.config().llm_dim;
   const std::size_t types = order.size();
 
@@ -378,12 +382,24 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
     report.rows_written += rows;
     if (progress) {
       const Index done_targets = first + count;
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const int width = 30, filled = static_cast<int>(width * done_targets / std::max<Index>(n, 1));
-      std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld targets, %.1f subgraphs/s", filled, "##############################",
-                   width - filled, "", static_cast<long long>(done_targets), static_cast<long long>(n),
-                   secs > 0 ? static_cast<double>(report.targets_done) / secs : 0.0);
-      if (done_targets == n) std::fprintf(stderr, "\n");
+      const auto now = std::chrono::steady_clock::now();
+      const double secs = std::chrono::duration<double>(now - start).count();
+      const double rate = secs > 0 ? static_cast<double>(report.targets_done) / secs : 0.0;
+      const long long eta = rate > 0 ? static_cast<long long>(static_cast<double>(n - done_targets) / rate + 0.5) : -1;
+      char eta_text[32] = "?";
+      if (eta >= 0) std::snprintf(eta_text, sizeof eta_text, "%lld:%02lld", eta / 60, eta % 60);
+      if (terminal) {  // one line redrawn in place
+        const int width = 30, filled = static_cast<int>(width * done_targets / std::max<Index>(n, 1));
+        std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld targets, %.1f subgraphs/s, ETA %s ", filled, "##############################",
+                     width - filled, "", static_cast<long long>(done_targets), static_cast<long long>(n), rate, eta_text);
+        if (done_targets == n) std::fprintf(stderr, "\n");
+      } else if (report.shards_written == 1 || done_targets == n || now - last_line >= std::chrono::seconds(10)) {
+        // a log file or a pipe: a whole line now and then (the first shard, every 10 s, the last)
+        std::fprintf(stderr, "progress: %lld/%lld targets (%.0f%%), %.1f subgraphs/s, ETA %s\n",
+                     static_cast<long long>(done_targets), static_cast<long long>(n),
+                     100.0 * static_cast<double>(done_targets) / static_cast<double>(std::max<Index>(n, 1)), rate, eta_text);
+        last_line = now;
+      }
     }
   };
 
