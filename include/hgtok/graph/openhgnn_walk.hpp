@@ -9,9 +9,10 @@
 //   cur = v
 //   repeat at most walk_length times:
 //     if cur has no out-edge: stop this walk
-//     cur = the k-th out-neighbour of cur, k = rng.uniform_int(D)    (D and the order as RandomWalkWithRestart's)
-//     record cur
-//     if rng.uniform() < restart_prob: stop this walk    (a restart ends the walk; DGL checks after the move)
+//     next = the k-th out-neighbour of cur, k = rng.uniform_int(D)   (D and the order as RandomWalkWithRestart's)
+//     if rng.uniform() < restart_prob: stop this walk    (a restart ends the walk; next is not recorded: DGL
+//                                                         draws the move, then overwrites it with -1)
+//     cur = next; record cur
 //
 // Then, for each node type t with a budget k_t, the neighbours of v of type t: the visited nodes of type t in
 // ascending id order (dgl.to_simple's order), sorted by visit count descending with std::sort (as DGL's
@@ -138,18 +139,21 @@ class OpenHGNNWalk {
         }
         if (degree == 0) break;
         auto pick = static_cast<Index>(rng.uniform_int(static_cast<std::uint64_t>(degree)));
+        Index next = cur, next_type = cur_type;
         for (Index e : out_types[static_cast<std::size_t>(cur_type)]) {
           const Csr& csr = g.out_csr(e);
           const Index first = csr.indptr[static_cast<std::size_t>(cur)], deg = csr.indptr[static_cast<std::size_t>(cur) + 1] - first;
           if (pick < deg) {
-            cur = csr.indices[static_cast<std::size_t>(first + pick)];
-            cur_type = g.dst_type_id(e);
+            next = csr.indices[static_cast<std::size_t>(first + pick)];
+            next_type = g.dst_type_id(e);
             break;
           }
           pick -= deg;
         }
-        visit(cur_type, cur);
         if (rng.uniform() < restart_) break;
+        cur = next;
+        cur_type = next_type;
+        visit(cur_type, cur);
       }
     }
   }
