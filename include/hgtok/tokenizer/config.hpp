@@ -5,6 +5,9 @@
 // the kernel registry (tokenizer/kernels.hpp, TokenizerKernel::fields); the common fields (kernel, hidden_channels,
 // num_layers, llm_dim, projector, num_prefix_tokens) every kernel takes. from_json reads exactly the fields of the
 // config's kernel, in the table's order; a field of another kernel, or an unknown key, is a FormatError naming it.
+//
+// Over ~500 lines because the field table is one list by design (one place per field, read in order); splitting it
+// across headers would scatter the schema.
 #pragma once
 
 #include <algorithm>
