@@ -1,10 +1,11 @@
-// OpenHGNNWalk against OpenHGNN's own sampler (tests/reference/make_openhgnn_fixtures.py: hetgnn_graph.build_hetgnn_graph
-// on dgl 2.1): the ranking of recorded DGL walks list for list, in DGL's order (ties among more than 16 candidates
-// included); on a graph whose walks leave no choice, the whole sampler; the walks themselves by their statistics
-// against DGL's random_walk (DGL's random numbers cannot be reproduced); seeds, threads and bad input.
-#include <nlohmann/json.hpp>
+// OpenHGNNWalk against OpenHGNN's own sampler (tests/reference/make_openhgnn_fixtures.py:
+// hetgnn_graph.build_hetgnn_graph on dgl 2.1): the ranking of recorded DGL walks list for list, in DGL's order (ties
+// among more than 16 candidates included); on a graph whose walks leave no choice, the whole sampler; the walks
+// themselves by their statistics against DGL's random_walk (DGL's random numbers cannot be reproduced); seeds, threads
+// and bad input.
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,8 @@ Index check_lists(const HeteroGraph<double>& g, const HetNeighbors& nb, const We
 std::vector<WalkVisits> visits_of(const HeteroGraph<double>& g, const WeightStore& w) {
   std::vector<WalkVisits> v;
   for (const auto& t : g.node_types())
-    v.push_back({ints(w, "visits/" + t + "/indptr"), ints(w, "visits/" + t + "/types"), ints(w, "visits/" + t + "/ids")});
+    v.push_back(
+        {ints(w, "visits/" + t + "/indptr"), ints(w, "visits/" + t + "/types"), ints(w, "visits/" + t + "/ids")});
   return v;
 }
 
@@ -90,7 +92,8 @@ TEST_CASE("OpenHGNNWalk's walks have DGL's statistics (restart ends the walk, st
   std::map<std::string, Index> all;
   for (const auto& t : g.node_types()) all[t] = 1000;
   const auto& m = stats.metadata();
-  const auto nb = OpenHGNNWalk(std::stod(m.at("restart_prob")), std::stoll(m.at("walk_length")), walks, all, 5).sample(g);
+  const auto nb =
+      OpenHGNNWalk(std::stod(m.at("restart_prob")), std::stoll(m.at("walk_length")), walks, all, 5).sample(g);
   std::vector<Index> offset{0};
   for (Index t = 0; t < g.num_node_types(); ++t) offset.push_back(offset.back() + g.num_nodes(t));
   const Index n = offset.back();
@@ -101,7 +104,8 @@ TEST_CASE("OpenHGNNWalk's walks have DGL's statistics (restart ends the walk, st
       for (Index v = 0; v < g.num_nodes(c); ++v) {
         const auto& l = nb.of(c, u);
         for (Index j = l.indptr[static_cast<std::size_t>(v)]; j < l.indptr[static_cast<std::size_t>(v) + 1]; ++j)
-          ours(offset[static_cast<std::size_t>(c)] + v, offset[static_cast<std::size_t>(u)] + l.ids[static_cast<std::size_t>(j)]) =
+          ours(offset[static_cast<std::size_t>(c)] + v,
+               offset[static_cast<std::size_t>(u)] + l.ids[static_cast<std::size_t>(j)]) =
               static_cast<double>(l.counts[static_cast<std::size_t>(j)]) / static_cast<double>(walks);
       }
   double worst = 0;
@@ -139,7 +143,8 @@ TEST_CASE("OpenHGNNWalk is seeded, thread-invariant and checks its input", "[gra
   HGTOK_REQUIRE_THROWS_WITH(OpenHGNNWalk(0.5, -1, 10, {}, 0), ValueError, "walk_length");
   HGTOK_REQUIRE_THROWS_WITH(OpenHGNNWalk(0.5, 50, 0, {}, 0), ValueError, "walks_per_node");
   HGTOK_REQUIRE_THROWS_WITH(OpenHGNNWalk(0.5, 50, 10, {{"paper", 0}}, 0), ValueError, "top_k/paper");
-  HGTOK_REQUIRE_THROWS_WITH(OpenHGNNWalk(0.5, 50, 10, {{"lab", 3}}, 0).sample(g), LookupError, "unknown node type 'lab'");
+  HGTOK_REQUIRE_THROWS_WITH(OpenHGNNWalk(0.5, 50, 10, {{"lab", 3}}, 0).sample(g), LookupError,
+                            "unknown node type 'lab'");
   auto visits = visits_of(g, w);
   visits[1].ids[3] = 99;
   HGTOK_REQUIRE_THROWS_WITH(walk_of(w, 0).from_visits(g, visits), ValueError, "visits/paper");

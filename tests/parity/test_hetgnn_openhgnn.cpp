@@ -3,9 +3,9 @@
 // (tests/fixtures/hetgnn_openhgnn_tokenizer, loaded as a tokenizer directory), on OpenHGNN's own neighbour lists
 // (non-zero attention biases, nodes with empty neighbour types, lists in DGL's order); and the whole tokenizer, sampler
 // included, on a graph whose walks leave no choice.
-#include <nlohmann/json.hpp>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -83,7 +83,8 @@ double run_whole_chain() {
     REQUIRE(static_cast<Index>(expected.size()) == s.count * 8);
     for (Index r = 0; r < s.count; ++r)
       for (Index k = 0; k < 8; ++k)
-        err = std::max(err, std::abs(static_cast<double>(tokens.tokens(s.offset + r, k)) - expected[static_cast<std::size_t>(r * 8 + k)]));
+        err = std::max(err, std::abs(static_cast<double>(tokens.tokens(s.offset + r, k)) -
+                                     expected[static_cast<std::size_t>(r * 8 + k)]));
   }
   return err;
 }
@@ -105,7 +106,8 @@ TEST_CASE("HetGNN (openhgnn preset): the whole tokenizer, OpenHGNNWalk included,
   CHECK(run_whole_chain<float>() <= 1e-5);
 }
 
-TEST_CASE("HetGNN (openhgnn preset): the bias and the zero candidates matter on this fixture", "[parity][hetgnn][openhgnn]") {
+TEST_CASE("HetGNN (openhgnn preset): the bias and the zero candidates matter on this fixture",
+          "[parity][hetgnn][openhgnn]") {
   // The parity above could not pass by accident: without the bias, or dropping the empty types (hgtok's default),
   // the outputs leave OpenHGNN's by far more than the tolerance.
   const auto g = load_graph<double>(fixture("walk_graph"));
@@ -119,15 +121,14 @@ TEST_CASE("HetGNN (openhgnn preset): the bias and the zero candidates matter on 
   drop.empty_neighbors = HetGNNOptions::EmptyNeighbors::Drop;
   const auto dropped = HetGNN<double>::load(weights, "", dims, 8, 0.01, drop).forward(g, nb);
   CHECK(max_error(dropped, w) > 1e-3);
-  CHECK((dropped.at("author").row(4) - HetGNN<double>::load(weights, "", dims, 8, 0.01, HetGNNOptions::openhgnn())
-                                            .forward(g, nb)
-                                            .at("author")
-                                            .row(4))
+  CHECK((dropped.at("author").row(4) -
+         HetGNN<double>::load(weights, "", dims, 8, 0.01, HetGNNOptions::openhgnn()).forward(g, nb).at("author").row(4))
             .cwiseAbs()
             .maxCoeff() > 1e-3);
   WeightStore unbiased;
   for (const auto& name : weights.names())
-    if (name.rfind("neigh_att_bias.", 0) != 0) unbiased.add<double>(name, weights.shape(name), weights.tensor<double>(name, weights.shape(name)).data());
+    if (name.rfind("neigh_att_bias.", 0) != 0)
+      unbiased.add<double>(name, weights.shape(name), weights.tensor<double>(name, weights.shape(name)).data());
   const auto no_bias = HetGNN<double>::load(unbiased, "", dims, 8, 0.01, HetGNNOptions::openhgnn());
   CHECK(no_bias.attention_bias("author") == 0.0);
   CHECK(max_error(no_bias.forward(g, nb), w) > 1e-3);
@@ -145,7 +146,8 @@ TEST_CASE("HetGNN options: a shared content encoder needs one width; save and lo
   CHECK(w.contains("p.neigh_att_bias.b"));
   CHECK(w.shape("p.neigh_att_bias.b") == Shape{1});
   // Without the shared option the per-type names are required, naming the missing tensor.
-  HGTOK_REQUIRE_THROWS_WITH(HetGNN<double>::load(w, "p.", {{"a", 4}, {"b", 4}}, 8), LookupError, "p.content_rnn.a.weight_ih_l0");
+  HGTOK_REQUIRE_THROWS_WITH(HetGNN<double>::load(w, "p.", {{"a", 4}, {"b", 4}}, 8), LookupError,
+                            "p.content_rnn.a.weight_ih_l0");
   // A bias of the wrong shape is named.
   WeightStore bad;
   HetGNN<double>({{"a", 4}}, 8).save(bad);

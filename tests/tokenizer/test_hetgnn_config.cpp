@@ -15,8 +15,8 @@ using json = nlohmann::json;
 namespace {
 
 json base(const std::string& kernel = "hetgnn") {
-  json c = {{"kernel", kernel}, {"hidden_channels", 8},  {"num_layers", 1}, {"llm_dim", 4},   {"content_dim", 8},
-            {"restart_prob", 0.5},   {"walk_length", 20}, {"top_k", 3},      {"seed", 1}, {"projector", "linear"}};
+  json c = {{"kernel", kernel},    {"hidden_channels", 8}, {"num_layers", 1}, {"llm_dim", 4}, {"content_dim", 8},
+            {"restart_prob", 0.5}, {"walk_length", 20},    {"top_k", 3},      {"seed", 1},    {"projector", "linear"}};
   if (kernel == "hetgnn") {
     c["node_types"] = {"a", "b"};
     c["edge_types"] = {"a__to__b", "b__to__a"};
@@ -109,14 +109,18 @@ TEST_CASE("config: bad HetGNN choices are named", "[tokenizer][hetgnn][openhgnn]
   };
   HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "compat", "dgl")), ValueError, "unknown preset 'dgl' (openhgnn)");
   HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "compat", 1)), FormatError, "compat");
-  HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "empty_neighbors", "pad")), ValueError, "unknown value 'pad' (drop or zero)");
+  HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "empty_neighbors", "pad")), ValueError,
+                            "unknown value 'pad' (drop or zero)");
   HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "content_encoder", "one")), ValueError, "content_encoder");
   HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "attention_bias", "yes")), FormatError, "attention_bias");
   HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "walk", "dgl")), ValueError, "unknown value 'dgl' (hgtok or openhgnn)");
   HGTOK_REQUIRE_THROWS_WITH(parse(with(base(), "walks_per_node", 4)), FormatError, "only the openhgnn walk");
-  HGTOK_REQUIRE_THROWS_WITH(parse(with(with(base(), "walk", "openhgnn"), "walks_per_node", 0)), FormatError, "walks_per_node");
-  HGTOK_REQUIRE_THROWS_WITH(parse(with(base("meta_hetgnn"), "compat", "openhgnn")), FormatError, "only hetgnn has an OpenHGNN preset");
-  HGTOK_REQUIRE_THROWS_WITH(parse(with(base("meta_hetgnn"), "empty_neighbors", "zero")), FormatError, "empty_neighbors");
+  HGTOK_REQUIRE_THROWS_WITH(parse(with(with(base(), "walk", "openhgnn"), "walks_per_node", 0)), FormatError,
+                            "walks_per_node");
+  HGTOK_REQUIRE_THROWS_WITH(parse(with(base("meta_hetgnn"), "compat", "openhgnn")), FormatError,
+                            "only hetgnn has an OpenHGNN preset");
+  HGTOK_REQUIRE_THROWS_WITH(parse(with(base("meta_hetgnn"), "empty_neighbors", "zero")), FormatError,
+                            "empty_neighbors");
   auto shared = with(base(), "content_encoder", "shared");
   shared["content_dim"] = {{"a", 8}, {"b", 4}};
   HGTOK_REQUIRE_THROWS_WITH(parse(shared), ValueError, "content_encoder 'shared' reads one content width");

@@ -55,11 +55,13 @@ class OpenHGNNWalk {
                std::uint64_t seed)
       : restart_(restart_prob), length_(walk_length), walks_(walks_per_node), top_k_(std::move(top_k)), seed_(seed) {
     if (!(restart_prob >= 0.0 && restart_prob <= 1.0))
-      throw ValueError("OpenHGNNWalk", "restart_prob", "restart probability " + std::to_string(restart_prob) + " is outside [0, 1]");
+      throw ValueError("OpenHGNNWalk", "restart_prob",
+                       "restart probability " + std::to_string(restart_prob) + " is outside [0, 1]");
     if (walk_length < 0)
       throw ValueError("OpenHGNNWalk", "walk_length", "walk length " + std::to_string(walk_length) + " is negative");
     if (walks_per_node < 1)
-      throw ValueError("OpenHGNNWalk", "walks_per_node", std::to_string(walks_per_node) + " walks per node: at least 1");
+      throw ValueError("OpenHGNNWalk", "walks_per_node",
+                       std::to_string(walks_per_node) + " walks per node: at least 1");
     for (const auto& [type, k] : top_k_)
       if (k <= 0) throw ValueError("OpenHGNNWalk", "top_k/" + type, "k = " + std::to_string(k) + " must be positive");
   }
@@ -93,19 +95,23 @@ class OpenHGNNWalk {
     const std::vector<Index> ks = budgets(g);
     const Index n_types = g.num_node_types();
     if (static_cast<Index>(visits.size()) != n_types)
-      throw ShapeError("OpenHGNNWalk", "visits", std::to_string(visits.size()) + " centre types, graph has " + std::to_string(n_types));
+      throw ShapeError("OpenHGNNWalk", "visits",
+                       std::to_string(visits.size()) + " centre types, graph has " + std::to_string(n_types));
     for (Index c = 0; c < n_types; ++c) {
       const WalkVisits& w = visits[static_cast<std::size_t>(c)];
       const std::string field = "visits/" + g.node_type_name(c);
       if (static_cast<Index>(w.indptr.size()) != g.num_nodes(c) + 1 || w.indptr.front() != 0 ||
           w.indptr.back() != static_cast<Index>(w.ids.size()) || w.types.size() != w.ids.size())
-        throw ShapeError("OpenHGNNWalk", field, "indptr, types and ids do not describe " + std::to_string(g.num_nodes(c)) + " nodes");
+        throw ShapeError("OpenHGNNWalk", field,
+                         "indptr, types and ids do not describe " + std::to_string(g.num_nodes(c)) + " nodes");
       for (std::size_t i = 1; i < w.indptr.size(); ++i)
-        if (w.indptr[i] < w.indptr[i - 1]) throw ValueError("OpenHGNNWalk", field, "indptr decreases at " + std::to_string(i));
+        if (w.indptr[i] < w.indptr[i - 1])
+          throw ValueError("OpenHGNNWalk", field, "indptr decreases at " + std::to_string(i));
       for (std::size_t j = 0; j < w.ids.size(); ++j)
         if (w.types[j] < 0 || w.types[j] >= n_types || w.ids[j] < 0 || w.ids[j] >= g.num_nodes(w.types[j]))
-          throw ValueError("OpenHGNNWalk", field, "visit (type " + std::to_string(w.types[j]) + ", id " + std::to_string(w.ids[j]) +
-                                                      ") is not a node of the graph");
+          throw ValueError("OpenHGNNWalk", field,
+                           "visit (type " + std::to_string(w.types[j]) + ", id " + std::to_string(w.ids[j]) +
+                               ") is not a node of the graph");
     }
     return collect(g, ks, [&](Index c, Index v, auto&& visit) {
       const WalkVisits& w = visits[static_cast<std::size_t>(c)];
@@ -118,7 +124,8 @@ class OpenHGNNWalk {
   template <class T>
   std::vector<Index> budgets(const HeteroGraph<T>& g) const {
     for (const auto& kv : top_k_)
-      if (!g.has_node_type(kv.first)) throw LookupError("OpenHGNNWalk", "top_k/" + kv.first, "unknown node type '" + kv.first + "'");
+      if (!g.has_node_type(kv.first))
+        throw LookupError("OpenHGNNWalk", "top_k/" + kv.first, "unknown node type '" + kv.first + "'");
     std::vector<Index> ks(static_cast<std::size_t>(g.num_node_types()));
     for (Index t = 0; t < g.num_node_types(); ++t) ks[static_cast<std::size_t>(t)] = k(g.node_type_name(t));
     return ks;
@@ -126,7 +133,8 @@ class OpenHGNNWalk {
 
   /// The walks of one start node v of type c; visit(type, id) for every recorded node.
   template <class T, class Visit>
-  void walk(const HeteroGraph<T>& g, const std::vector<std::vector<Index>>& out_types, Index c, Index v, Visit&& visit) const {
+  void walk(const HeteroGraph<T>& g, const std::vector<std::vector<Index>>& out_types, Index c, Index v,
+            Visit&& visit) const {
     Rng rng(seed_, Rng::mix(static_cast<std::uint64_t>(c)) ^ static_cast<std::uint64_t>(v));
     for (Index w = 0; w < walks_; ++w) {
       visit(c, v);
@@ -142,7 +150,8 @@ class OpenHGNNWalk {
         Index next = cur, next_type = cur_type;
         for (Index e : out_types[static_cast<std::size_t>(cur_type)]) {
           const Csr& csr = g.out_csr(e);
-          const Index first = csr.indptr[static_cast<std::size_t>(cur)], deg = csr.indptr[static_cast<std::size_t>(cur) + 1] - first;
+          const Index first = csr.indptr[static_cast<std::size_t>(cur)],
+                      deg = csr.indptr[static_cast<std::size_t>(cur) + 1] - first;
           if (pick < deg) {
             next = csr.indices[static_cast<std::size_t>(first + pick)];
             next_type = g.dst_type_id(e);
@@ -164,7 +173,8 @@ class OpenHGNNWalk {
     const Index n_types = g.num_node_types();
     HetNeighbors result;
     result.node_types = g.node_types();
-    result.lists.assign(static_cast<std::size_t>(n_types), std::vector<NeighborList>(static_cast<std::size_t>(n_types)));
+    result.lists.assign(static_cast<std::size_t>(n_types),
+                        std::vector<NeighborList>(static_cast<std::size_t>(n_types)));
     for (Index c = 0; c < n_types; ++c) {
       const Index n = g.num_nodes(c);
       // Per node, per neighbour type, its (count, id) list, filled in parallel, packed after.
@@ -173,12 +183,14 @@ class OpenHGNNWalk {
       detail::parallel_for((n + kBlock - 1) / kBlock, [&](Index b) {
         std::vector<std::vector<Index>> count(static_cast<std::size_t>(n_types));
         for (Index t = 0; t < n_types; ++t)
-          if (ks[static_cast<std::size_t>(t)] > 0) count[static_cast<std::size_t>(t)].assign(static_cast<std::size_t>(g.num_nodes(t)), 0);
+          if (ks[static_cast<std::size_t>(t)] > 0)
+            count[static_cast<std::size_t>(t)].assign(static_cast<std::size_t>(g.num_nodes(t)), 0);
         std::vector<std::vector<Index>> touched(static_cast<std::size_t>(n_types));
         for (Index v = b * kBlock; v < std::min(n, (b + 1) * kBlock); ++v) {
           visits(c, v, [&](Index t, Index id) {
             if (ks[static_cast<std::size_t>(t)] == 0) return;
-            if (count[static_cast<std::size_t>(t)][static_cast<std::size_t>(id)]++ == 0) touched[static_cast<std::size_t>(t)].push_back(id);
+            if (count[static_cast<std::size_t>(t)][static_cast<std::size_t>(id)]++ == 0)
+              touched[static_cast<std::size_t>(t)].push_back(id);
           });
           auto& mine = picked[static_cast<std::size_t>(v)];
           mine.assign(static_cast<std::size_t>(n_types), {});
