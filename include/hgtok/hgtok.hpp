@@ -35,6 +35,7 @@
 #include "hgtok/conv/meta_hgt.hpp"
 #include "hgtok/graph/metapath.hpp"
 #include "hgtok/conv/han.hpp"
+#include "hgtok/graph/openhgnn_walk.hpp"
 #include "hgtok/graph/random_walk.hpp"
 #include "hgtok/conv/hetgnn.hpp"
 #include "hgtok/graph/sampler.hpp"

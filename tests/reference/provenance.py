@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 DISTRIBUTIONS = {"numpy": "numpy", "torch": "torch", "safetensors": "safetensors", "torch_geometric": "torch_geometric",
-                 "transformers": "transformers", "sentence_transformers": "sentence-transformers"}
+                 "transformers": "transformers", "sentence_transformers": "sentence-transformers", "dgl": "dgl", "openhgnn": "openhgnn"}
 START = time.time()
 
 

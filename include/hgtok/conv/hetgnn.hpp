@@ -24,9 +24,17 @@
 // candidates (the authors pad every list to a fixed size instead), so a node
 // whose walks never leave it gets out(v) = f1(v).
 //
+// HetGNNOptions (HetGNN only) select OpenHGNN's variant (openhgnn.models.HetGNN; docs/hetgnn.md):
+//   empty_neighbors = Zero: an empty type stays a candidate with f2_u(v) = 0 (DGL's zero for a node that
+//                           receives no message), so F has 1 + (number of node types) rows for every v
+//   attention_bias:         w_p = LeakyReLU(a_t · [f1(v) ; F_p] + b_t) (OpenHGNN's Linear(2d, 1) has a bias);
+//                           b_t is loaded whenever neigh_att_bias.<t> is present, else 0
+//   shared_content:         one content BiLSTM for every node type (all content widths equal)
+//
 // HetGNN weights (names of tests/reference/make_hetgnn_fixtures.py's reference module):
 //   content_rnn.<t>.{weight_ih_l0 [2d, c_t], weight_hh_l0 [2d, d/2], bias_ih_l0, bias_hh_l0 [2d], *_reverse}
-//   neigh_rnn.<u>.{... with input width d}        neigh_att.<t> [2d, 1]
+//     (shared_content: content_rnn.{weight_ih_l0, ...}, no type)
+//   neigh_rnn.<u>.{... with input width d}        neigh_att.<t> [2d, 1]        neigh_att_bias.<t> [1] (optional)
 //
 // MetaHetGNN: one shared content BiLSTM (all types have content width c) and
 // one shared neighbour BiLSTM; the type-specific parameters are generated:
@@ -140,10 +148,11 @@ void hetgnn_check_neighbors(const char* layer, const HeteroGraph<T>& g, const He
 
 /// Neighbour aggregation and attention for every node of centre type c.
 /// f1[u], gates[u], rnn[u] by node type id (gates empty for a type with no neighbour anywhere).
+/// `bias`: the attention bias b_t, added when non-null; `zero_empty`: an empty neighbour type is a zero candidate.
 template <class T>
 Matrix<T> hetgnn_combine(const HeteroGraph<T>& g, Index c, const HetNeighbors& nb, const std::vector<Matrix<T>>& f1,
                          const std::vector<Matrix<T>>& gates, const std::vector<const nn::LSTM<T>*>& rnn,
-                         const Vector<T>& att, T slope) {
+                         const Vector<T>& att, T slope, const T* bias = nullptr, bool zero_empty = false) {
   const Index n = g.num_nodes(c), n_types = g.num_node_types(), d = att.size() / 2;
   Matrix<T> out(n, d);
   Index work_size = 0;
@@ -160,7 +169,10 @@ Matrix<T> hetgnn_combine(const HeteroGraph<T>& g, Index c, const HetNeighbors& n
       for (Index u = 0; u < n_types; ++u) {
         const NeighborList& l = nb.of(c, u);
         const Index len = l.size(v);
-        if (len == 0) continue;
+        if (len == 0) {
+          if (zero_empty) cand.row(p++).setZero();
+          continue;
+        }
         const Index* ids = l.begin(v);
         const Matrix<T>& gu = gates[static_cast<std::size_t>(u)];
         rnn[static_cast<std::size_t>(u)]->mean_from_gates(
@@ -170,7 +182,9 @@ Matrix<T> hetgnn_combine(const HeteroGraph<T>& g, Index c, const HetNeighbors& n
       const T self_part = self.dot(att.head(d).transpose());
       T mx = -std::numeric_limits<T>::infinity();
       for (Index k = 0; k < p; ++k) {
-        score[static_cast<std::size_t>(k)] = nn::leaky_relu(self_part + cand.row(k).dot(att.tail(d).transpose()), slope);
+        T s = self_part + cand.row(k).dot(att.tail(d).transpose());
+        if (bias) s += *bias;
+        score[static_cast<std::size_t>(k)] = nn::leaky_relu(s, slope);
         mx = std::max(mx, score[static_cast<std::size_t>(k)]);
       }
       T sum = T(0);
@@ -218,49 +232,80 @@ inline void hetgnn_check_dims(const char* layer, Index out) {
 
 }  // namespace detail
 
+/// Where OpenHGNN's HetGNN differs from the default (header comment; docs/hetgnn.md).
+struct HetGNNOptions {
+  enum class EmptyNeighbors { Drop, Zero };
+  EmptyNeighbors empty_neighbors = EmptyNeighbors::Drop;  ///< Drop: an empty type is no candidate; Zero: a zero one
+  bool shared_content = false;  ///< one content BiLSTM for every node type (content_rnn.*, no type in the name)
+  bool attention_bias = false;  ///< the model has neigh_att_bias.<t> (zero unless loaded; loaded whenever present)
+  /// Everything OpenHGNN's model does (openhgnn.models.HetGNN, PyPI openhgnn 0.7.0).
+  static HetGNNOptions openhgnn() { return {EmptyNeighbors::Zero, true, true}; }
+  bool operator==(const HetGNNOptions& o) const {
+    return empty_neighbors == o.empty_neighbors && shared_content == o.shared_content && attention_bias == o.attention_bias;
+  }
+};
+
 /// HetGNN with one learned parameter set per node type (the paper's model).
 template <class T = float>
 class HetGNN {
  public:
   HetGNN() = default;
   /// A model with zero weights: content width c_t per node type, output width d.
-  HetGNN(std::map<std::string, Index> content_dims, Index out_channels, double negative_slope = 0.01)
-      : content_dims_(std::move(content_dims)), out_(out_channels), slope_(negative_slope) {
+  HetGNN(std::map<std::string, Index> content_dims, Index out_channels, double negative_slope = 0.01,
+         HetGNNOptions options = {})
+      : content_dims_(std::move(content_dims)), out_(out_channels), slope_(negative_slope), options_(options) {
     validate();
+    if (options_.shared_content) content_rnn_[""] = nn::LSTM<T>(content_dims_.begin()->second, out_ / 2);
     for (const auto& [t, c] : content_dims_) {
-      content_rnn_[t] = nn::LSTM<T>(c, out_ / 2);
+      if (!options_.shared_content) content_rnn_[t] = nn::LSTM<T>(c, out_ / 2);
       neigh_rnn_[t] = nn::LSTM<T>(out_, out_ / 2);
       att_[t] = Vector<T>::Zero(2 * out_);
+      if (options_.attention_bias) att_bias_[t] = T(0);
     }
   }
 
   /// Loads the weights named in the header comment, each after `prefix`.
   static HetGNN load(const WeightStore& w, const std::string& prefix, std::map<std::string, Index> content_dims,
-                     Index out_channels, double negative_slope = 0.01) {
+                     Index out_channels, double negative_slope = 0.01, HetGNNOptions options = {}) {
     HetGNN h;
     h.content_dims_ = std::move(content_dims);
     h.out_ = out_channels;
     h.slope_ = negative_slope;
+    h.options_ = options;
     h.validate();
+    if (options.shared_content)
+      h.content_rnn_[""] = nn::LSTM<T>::load(w, prefix + "content_rnn.", h.content_dims_.begin()->second, h.out_ / 2);
     for (const auto& [t, c] : h.content_dims_) {
-      h.content_rnn_[t] = nn::LSTM<T>::load(w, prefix + "content_rnn." + t + ".", c, h.out_ / 2);
+      if (!options.shared_content) h.content_rnn_[t] = nn::LSTM<T>::load(w, prefix + "content_rnn." + t + ".", c, h.out_ / 2);
       h.neigh_rnn_[t] = nn::LSTM<T>::load(w, prefix + "neigh_rnn." + t + ".", h.out_, h.out_ / 2);
       const auto a = w.tensor<T>(prefix + "neigh_att." + t, Shape{2 * h.out_, 1});
       h.att_[t] = ConstVectorMap<T>(a.data(), 2 * h.out_);
+      if (w.contains(prefix + "neigh_att_bias." + t))
+        h.att_bias_[t] = w.tensor<T>(prefix + "neigh_att_bias." + t, Shape{1}).front();
+      else if (options.attention_bias)
+        h.att_bias_[t] = T(0);
     }
     return h;
   }
   void save(WeightStore& w, const std::string& prefix = "") const {
+    if (options_.shared_content) content_rnn_.at("").save(w, prefix + "content_rnn.");
     for (const auto& [t, c] : content_dims_) {
-      content_rnn_.at(t).save(w, prefix + "content_rnn." + t + ".");
+      if (!options_.shared_content) content_rnn_.at(t).save(w, prefix + "content_rnn." + t + ".");
       neigh_rnn_.at(t).save(w, prefix + "neigh_rnn." + t + ".");
       w.add<T>(prefix + "neigh_att." + t, Shape{2 * out_, 1}, att_.at(t).data());
+      if (att_bias_.count(t)) w.add<T>(prefix + "neigh_att_bias." + t, Shape{1}, &att_bias_.at(t));
     }
   }
 
   Index out_channels() const { return out_; }
   double negative_slope() const { return slope_; }
   const std::map<std::string, Index>& content_dims() const { return content_dims_; }
+  const HetGNNOptions& options() const { return options_; }
+  /// b_t of node type t (0 when the model has none).
+  T attention_bias(const std::string& t) const {
+    auto it = att_bias_.find(t);
+    return it == att_bias_.end() ? T(0) : it->second;
+  }
 
   /// Embeds every node of g: features x (one matrix per node type of g, width a
   /// multiple of the type's content width), neighbours sampled on g. Every node
@@ -276,6 +321,14 @@ class HetGNN {
     detail::hetgnn_check_dims("HetGNN", out_);
     for (const auto& [t, c] : content_dims_)
       if (c < 1) throw ValueError("HetGNN", "content_dims/" + t, "content width " + std::to_string(c) + " must be positive");
+    if (options_.shared_content) {
+      if (content_dims_.empty()) throw ValueError("HetGNN", "content_dims", "a shared content encoder needs at least one node type");
+      for (const auto& [t, c] : content_dims_)
+        if (c != content_dims_.begin()->second)
+          throw ValueError("HetGNN", "content_dims/" + t,
+                           "a shared content encoder needs one content width: '" + t + "' has " + std::to_string(c) + ", '" +
+                               content_dims_.begin()->first + "' has " + std::to_string(content_dims_.begin()->second));
+    }
   }
 
   TypeMatrices<T> run(const HeteroGraph<T>& g, const TypeMatrices<T>* x, const HetNeighbors& nb) const {
@@ -290,7 +343,8 @@ class HetGNN {
       const std::string& name = g.node_type_name(t);
       const Index chunk = content_dims_.at(name);
       f1[static_cast<std::size_t>(t)] =
-          detail::hetgnn_content(detail::hetgnn_features("HetGNN", g, t, x, chunk), chunk, content_rnn_.at(name),
+          detail::hetgnn_content(detail::hetgnn_features("HetGNN", g, t, x, chunk), chunk,
+                                  content_rnn_.at(options_.shared_content ? std::string() : name),
                                   static_cast<const nn::Linear<T>*>(nullptr));
     }
     for (Index u = 0; u < n_types; ++u) {
@@ -299,18 +353,24 @@ class HetGNN {
       gates[static_cast<std::size_t>(u)] = detail::hetgnn_neighbor_gates(f1[static_cast<std::size_t>(u)], *rnn[static_cast<std::size_t>(u)],
                                                                       static_cast<const nn::Linear<T>*>(nullptr));
     }
+    const bool zero_empty = options_.empty_neighbors == HetGNNOptions::EmptyNeighbors::Zero;
     TypeMatrices<T> out;
-    for (Index c = 0; c < n_types; ++c)
-      out[g.node_type_name(c)] =
-          detail::hetgnn_combine(g, c, nb, f1, gates, rnn, att_.at(g.node_type_name(c)), static_cast<T>(slope_));
+    for (Index c = 0; c < n_types; ++c) {
+      const std::string& name = g.node_type_name(c);
+      const auto bias = att_bias_.find(name);
+      out[name] = detail::hetgnn_combine(g, c, nb, f1, gates, rnn, att_.at(name), static_cast<T>(slope_),
+                                         bias == att_bias_.end() ? nullptr : &bias->second, zero_empty);
+    }
     return out;
   }
 
   std::map<std::string, Index> content_dims_;
   Index out_ = 0;
   double slope_ = 0.01;
-  std::map<std::string, nn::LSTM<T>> content_rnn_, neigh_rnn_;
+  HetGNNOptions options_;
+  std::map<std::string, nn::LSTM<T>> content_rnn_, neigh_rnn_;  // content_rnn_[""]: the shared one
   std::map<std::string, Vector<T>> att_;
+  std::map<std::string, T> att_bias_;  // only the types that have one
 };
 
 /// HetGNN whose type-dependent parameters are generated from type embeddings.

@@ -5,8 +5,12 @@
 // the kernel registry (tokenizer/kernels.hpp, TokenizerKernel::fields); the common fields (kernel, hidden_channels,
 // num_layers, llm_dim, projector, num_prefix_tokens) every kernel takes. from_json reads exactly the fields of the
 // config's kernel, in the table's order; a field of another kernel, or an unknown key, is a FormatError naming it.
+//
+// Over ~500 lines because the field table is one list by design (one place per field, read in order); splitting it
+// across headers would scatter the schema.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -66,6 +70,14 @@ struct TokenizerConfig {
   std::uint64_t seed = 0;
   Index content_dim = 0;                      ///< hetgnn, meta_hetgnn: content-vector width (features = C vectors)
   std::map<std::string, Index> content_dim_by_type;  ///< hetgnn: one per node type instead (JSON: an object)
+  /// hetgnn: "openhgnn" presets the four choices below to OpenHGNN's HetGNN (docs/hetgnn.md); fields given
+  /// explicitly override the preset. "": hgtok's defaults.
+  std::string compat;
+  std::string empty_neighbors = "drop";     ///< hetgnn: "drop" (default) or "zero" (OpenHGNN)
+  std::string content_encoder = "per_type"; ///< hetgnn: "per_type" (default) or "shared" (OpenHGNN)
+  bool attention_bias = false;              ///< hetgnn: the layer has neigh_att_bias.<t> (OpenHGNN); loaded when present anyway
+  std::string walk = "hgtok";               ///< hetgnn, meta_hetgnn: "hgtok" (RandomWalkWithRestart) or "openhgnn" (OpenHGNNWalk)
+  Index walks_per_node = 10;                ///< walk "openhgnn": walks from every node (OpenHGNN's rw_walks)
   std::string projector = "linear";  ///< "linear" (HiGPT graph_projector) or "mlp_prefix" (G-Retriever)
   Index num_prefix_tokens = 0;       ///< mlp_prefix: k tokens per graph (0 for linear)
   Index llm_dim = 0;                 ///< LLM embedding width (projector output)
@@ -205,6 +217,26 @@ inline std::string metadata_refusal(const ConfigReader& r) {
   return "it generates its per-type weights from the EmbeddingTable, so any type works (static kernels: " + r.names("", false) + ")";
 }
 inline std::string walk_refusal(const ConfigReader&) { return "random-walk neighbours are HetGNN's"; }
+
+/// A string field of the HetGNN choices: one of `allowed`; absent: the compat preset's value (`preset`) or `base`.
+inline ConfigField hetgnn_choice(const char* name, std::string TokenizerConfig::*member, std::vector<std::string> allowed,
+                                 std::string base, std::string preset, const char* doc, bool meta_too = false) {
+  return {name, false,
+          [meta_too](const ConfigReader&) { return std::string(meta_too ? "random-walk neighbours are HetGNN's" : "it is a choice of the hetgnn kernel"); },
+          [=](ConfigReader& r) {
+            const std::string fallback = r.c.compat == "openhgnn" ? preset : base;
+            r.c.*member = r.string(name, fallback);
+            if (std::find(allowed.begin(), allowed.end(), r.c.*member) == allowed.end()) {
+              std::string list;
+              for (const auto& a : allowed) list += (list.empty() ? "" : " or ") + a;
+              throw ValueError(r.source, name, "unknown value '" + r.c.*member + "' (" + list + ")");
+            }
+          },
+          [=](const TokenizerConfig& c, nlohmann::json& j) {
+            if (c.*member != (c.compat == "openhgnn" ? preset : base)) j[name] = c.*member;
+          },
+          doc, doc};
+}
 
 /// AddMetaPaths' flags (keep_same_node_type, drop_unconnected_node_types): booleans that only apply with metapaths.
 inline ConfigField metapath_flag(const char* name, bool TokenizerConfig::*member) {
@@ -400,6 +432,38 @@ inline const std::vector<ConfigField>& config_fields() {
          r.check_types("content_dim", r.c.content_dim_by_type, true);
        },
        [](const C& c, J& j) { j["content_dim"] = per_type_json(c.content_dim, c.content_dim_by_type); }, "int or object", "int"},
+      // HetGNN's OpenHGNN choices (docs/hetgnn.md): compat first, as the others default to its preset.
+      {"compat", false, [](const R&) { return std::string("only hetgnn has an OpenHGNN preset"); },
+       [](R& r) {
+         r.c.compat = r.string("compat", "");
+         if (r.has("compat") && r.c.compat != "openhgnn")
+           throw ValueError(r.source, "compat", "unknown preset '" + r.c.compat + "' (openhgnn)");
+       },
+       [](const C& c, J& j) {
+         if (!c.compat.empty()) j["compat"] = c.compat;
+       },
+       "optional", "optional"},
+      hetgnn_choice("empty_neighbors", &C::empty_neighbors, {"drop", "zero"}, "drop", "zero", "optional"),
+      hetgnn_choice("content_encoder", &C::content_encoder, {"per_type", "shared"}, "per_type", "shared", "optional"),
+      {"attention_bias", false, [](const R&) { return std::string("it is a choice of the hetgnn kernel"); },
+       [](R& r) { r.c.attention_bias = r.has("attention_bias") ? r.boolean("attention_bias") : r.c.compat == "openhgnn"; },
+       [](const C& c, J& j) {
+         if (c.attention_bias != (c.compat == "openhgnn")) j["attention_bias"] = c.attention_bias;
+       },
+       "optional", "optional"},
+      hetgnn_choice("walk", &C::walk, {"hgtok", "openhgnn"}, "hgtok", "openhgnn", "optional", true),
+      {"walks_per_node", false, walk_refusal,
+       [](R& r) {
+         if (r.c.walk == "openhgnn") {
+           if (r.has("walks_per_node")) r.c.walks_per_node = r.integer("walks_per_node");
+         } else if (r.has("walks_per_node")) {
+           throw FormatError(r.source, "walks_per_node", "only the openhgnn walk has several walks per node");
+         }
+       },
+       [](const C& c, J& j) {
+         if (c.walk == "openhgnn" && c.walks_per_node != 10) j["walks_per_node"] = c.walks_per_node;
+       },
+       "optional", "optional"},
   };
   return fields;
 }

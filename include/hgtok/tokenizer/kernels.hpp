@@ -27,6 +27,7 @@
 #include "hgtok/conv/hgt.hpp"
 #include "hgtok/conv/meta_hgt.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
+#include "hgtok/graph/openhgnn_walk.hpp"
 #include "hgtok/graph/random_walk.hpp"
 #include "hgtok/io/weight_store.hpp"
 #include "hgtok/core/type_embeddings.hpp"
@@ -161,29 +162,57 @@ struct MetaHANKernel : KernelTraitDefaults {
   }
 };
 
-/// Two LSTM directions of hidden_channels / 2 each.
+/// Two LSTM directions of hidden_channels / 2 each; a shared content encoder reads one content width.
 inline void check_hetgnn_config(const TokenizerConfig& c, const std::string& source) {
   if (c.hidden_channels % 2 != 0)
     throw ValueError(source, "hidden_channels",
                      std::to_string(c.hidden_channels) + " must be even (two LSTM directions of hidden_channels/2)");
+  if (c.content_encoder == "shared")
+    for (const auto& [t, w] : c.content_dim_by_type)
+      if (w != c.content_dim_by_type.begin()->second)
+        throw ValueError(source, "content_dim/" + t,
+                         "content_encoder 'shared' reads one content width: '" + t + "' has " + std::to_string(w) + ", '" +
+                             c.content_dim_by_type.begin()->first + "' has " + std::to_string(c.content_dim_by_type.begin()->second));
+}
+
+/// The HetGNN layer options a config selects (compat preset and the fields that override it).
+inline HetGNNOptions hetgnn_options(const TokenizerConfig& c) {
+  HetGNNOptions o;
+  o.empty_neighbors = c.empty_neighbors == "zero" ? HetGNNOptions::EmptyNeighbors::Zero : HetGNNOptions::EmptyNeighbors::Drop;
+  o.shared_content = c.content_encoder == "shared";
+  o.attention_bias = c.attention_bias;
+  return o;
+}
+
+/// The neighbours of every node of g for the random-walk kernels: config walk "hgtok" (RandomWalkWithRestart) or
+/// "openhgnn" (OpenHGNNWalk), with the config's top_k restricted to the types g holds (a subgraph may lack some).
+template <class T>
+HetNeighbors sample_walk_neighbors(const TokenizerConfig& c, const HeteroGraph<T>& g) {
+  std::map<std::string, Index> top_k;
+  for (const auto& t : g.node_types())
+    if (Index kt = c.top_k_by_type.empty() ? c.top_k : (c.top_k_by_type.count(t) ? c.top_k_by_type.at(t) : 0)) top_k[t] = kt;
+  if (c.walk == "openhgnn") return OpenHGNNWalk(c.restart_prob, c.walk_length, c.walks_per_node, top_k, c.seed).sample(g);
+  return RandomWalkWithRestart(c.restart_prob, c.walk_length, top_k, c.seed).sample(g);
 }
 
 struct HetGNNKernel : KernelTraitDefaults {
   static constexpr const char* name = "hetgnn";
   static constexpr bool generated = false;
   static std::vector<std::string> fields() {
-    return {"content_dim", "node_types", "edge_types", "restart_prob", "walk_length", "top_k", "seed"};
+    return {"content_dim", "node_types", "edge_types", "restart_prob", "walk_length", "top_k", "seed",
+            "compat", "empty_neighbors", "content_encoder", "attention_bias", "walk", "walks_per_node"};
   }
   static constexpr const char* doc_layer = "HetGNN ([hetgnn.md](hetgnn.md))";
-  static constexpr const char* doc_weights = "`content_rnn.<t>.*`, `neigh_rnn.<t>.*`, `neigh_att.<t>`";
+  static constexpr const char* doc_weights =
+      "`content_rnn.<t>.*` (shared: `content_rnn.*`), `neigh_rnn.<t>.*`, `neigh_att.<t>`, `neigh_att_bias.<t>` (optional)";
   static void check(const TokenizerConfig& c, const std::string& source) { check_hetgnn_config(c, source); }
   template <class T>
   using Layer = HetGNN<T>;
   template <class T>
   static Layer<T> make(const TokenizerConfig& c, Index l, const WeightStore* w, const std::string& prefix) {
     auto content = tokenizer_layer_widths(c, l, true);
-    if (!w) return HetGNN<T>(std::move(content), c.hidden_channels);
-    return HetGNN<T>::load(*w, prefix, std::move(content), c.hidden_channels);
+    if (!w) return HetGNN<T>(std::move(content), c.hidden_channels, 0.01, hetgnn_options(c));
+    return HetGNN<T>::load(*w, prefix, std::move(content), c.hidden_channels, 0.01, hetgnn_options(c));
   }
   template <class T>
   static TypeMatrices<T> forward(const HetGNN<T>& conv, const EncoderInput<T>& in, const TypeMatrices<T>& x) {
@@ -200,7 +229,9 @@ struct HetGNNKernel : KernelTraitDefaults {
 struct MetaHetGNNKernel : KernelTraitDefaults {
   static constexpr const char* name = "meta_hetgnn";
   static constexpr bool generated = true;
-  static std::vector<std::string> fields() { return {"content_dim", "embedding_dim", "restart_prob", "walk_length", "top_k", "seed"}; }
+  static std::vector<std::string> fields() {
+    return {"content_dim", "embedding_dim", "restart_prob", "walk_length", "top_k", "seed", "walk", "walks_per_node"};
+  }
   static constexpr const char* doc_layer = "MetaHetGNN ([hetgnn.md](hetgnn.md))";
   static constexpr const char* doc_weights =
       "`content_proj.lin_gen.*`, `neigh_proj.lin_gen.*`, `content_rnn.*`, `neigh_rnn.*`, `att_trans.*`";

@@ -2,7 +2,8 @@
 //
 //   HeteroGraph (or a Subgraph from NeighborSampler, graph/sampler.hpp)
 //     → (kernels with metapaths: add_metapaths, graph/metapath.hpp, original edge types dropped)
-//     → (kernels with random-walk fields: neighbours from RandomWalkWithRestart, graph/random_walk.hpp)
+//     → (kernels with random-walk fields: neighbours from RandomWalkWithRestart, graph/random_walk.hpp, or
+//        OpenHGNNWalk, graph/openhgnn_walk.hpp, by the config's walk)
 //     → encoder layers × num_layers, all of one kernel (config "kernel"; the registry, tokenizer/kernels.hpp:
 //       meta_hgt, hgt, han, meta_han, hetgnn, meta_hetgnn), each layer reading the previous layer's outputs
 //     → LLMProjector (tokenizer/llm_projector.hpp):
@@ -315,13 +316,7 @@ class Tokenizer {
                              std::to_string(config_.in_width(name)));
       }
     }
-    if (walks) {
-      std::map<std::string, Index> top_k;  // types the graph holds (a subgraph may lack some)
-      for (const auto& t : h.node_types())
-        if (Index kt = config_.top_k_by_type.empty() ? config_.top_k : (config_.top_k_by_type.count(t) ? config_.top_k_by_type.at(t) : 0))
-          top_k[t] = kt;
-      p.neighbors = RandomWalkWithRestart(config_.restart_prob, config_.walk_length, top_k, config_.seed).sample(h);
-    }
+    if (walks) p.neighbors = sample_walk_neighbors(config_, h);
   }
 
   TypeMatrices<T> run_layers(const Prepared& p, const TypeEmbeddings<T>* table) const {
