@@ -13,6 +13,9 @@ path with commands.
         from the tensors; --graph gives the edge-type order when the model is a safetensors file.
     convert_checkpoint.py hetgnn WEIGHTS -o OUT_DIR --graph GRAPH --restart-prob P --walk-length L --top-k K --seed S
         HetGNN weights in hgtok's naming; edge types from the graph, walk settings from the options.
+    convert_checkpoint.py openhgnn STATE_DICT OUT_DIR (--graph GRAPH | --edge-type E ...) [options]
+        OpenHGNN's HetGNN state dict, with the "compat": "openhgnn" preset: tools/convert_openhgnn.py, whose
+        arguments follow the word openhgnn unchanged (docs/hetgnn.md).
     convert_checkpoint.py layer CHECKPOINT OUT.safetensors [--prefix P]
         One HGTConv / MetaHGTConv layer's weights with its dimensions in __metadata__ (HGTConv::load(w, prefix),
         MetaHGTConv::load(w)), no tokenizer directory. Without --prefix: 'model.graph_encoder.' when HiGPT's keys
@@ -92,6 +95,10 @@ def tokenizer_dir(args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["openhgnn"]:
+        import convert_openhgnn
+        return convert_openhgnn.main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)

@@ -138,3 +138,16 @@ def test_bad_files_and_options_are_named(tmp_path):
         if "torch checkpoint" in message and r.returncode == 2 and "needs torch" in r.stderr:
             continue  # no torch here: the refusal names that instead
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_convert_checkpoint_openhgnn_is_the_same_converter(tmp_path):
+    """`convert_checkpoint.py openhgnn ARGS` runs tools/convert_openhgnn.py with ARGS: the same directory comes out."""
+    need("torch")
+    spec = importlib.util.spec_from_file_location("convert_checkpoint", os.path.join(ROOT, "tools", "convert_checkpoint.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = os.path.join(FIXTURES, "hetgnn_openhgnn_walk_graph.safetensors")
+    assert module.main(["openhgnn", STATE, str(tmp_path / "a"), "--graph", graph, "--seed", "7"]) == 0
+    assert convert(STATE, str(tmp_path / "b"), "--graph", graph, "--seed", "7").returncode == 0
+    for name in ("config.json", "weights.safetensors"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
