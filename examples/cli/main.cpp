@@ -10,6 +10,7 @@
 //   hgtok embed-types --model DIR --descriptions FILE.json --out table.safetensors
 //                                  type embeddings with Sentence-BERT (HiGPT §3.1.1)
 //   hgtok inspect PATH             a graph file, a type table, a tokens file, a tokenizer or batch directory
+//   hgtok graph compile IN OUT     a graph file with its CSR index, memory-mapped when opened (graph_command.hpp)
 //
 // The bundled data are found under the source directory baked in at build time (HGTOK_SOURCE_DIR) or --data DIR.
 #include <CLI/CLI.hpp>
@@ -18,6 +19,8 @@
 #include <hgtok/hgtok.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "graph_command.hpp"
 
 namespace {
 
@@ -59,7 +62,7 @@ int tokenize(TokenizeArgs a) {
   const std::string names_path = a.names.empty() && a.graph.empty() ? (fs::path(a.data) / "imdb_sample_names.json").string() : a.names;
   if (!fs::exists(graph_path))
     throw IOError(graph_path, "", "no such file (point --data at hgtok's examples/data, or pass --graph)");
-  const auto graph = load_graph<float>(graph_path);
+  const auto graph = open_graph<float>(graph_path);  // a compiled graph is mapped, not loaded
   const auto table = EmbeddingTable<float>::load(types_path);
   const auto names = read_names(names_path);
   if (a.order.empty())
@@ -192,11 +195,11 @@ int inspect(const std::string& path) {
     for (const auto& key : table.keys()) std::cout << "  " << key << "\n";
     return 0;
   }
-  const auto g = load_graph<float>(path);
+  const auto g = open_graph<float>(path);
   std::cout << "graph " << path << ": " << g.num_nodes() << " nodes, " << g.num_edges() << " edges\n";
   for (Index t = 0; t < g.num_node_types(); ++t)
-    std::cout << "  node type " << g.node_type_name(t) << ": " << g.num_nodes(t) << " nodes, features [" << g.x(t).rows() << ", "
-              << g.x(t).cols() << "]\n";
+    std::cout << "  node type " << g.node_type_name(t) << ": " << g.num_nodes(t) << " nodes, features [" << g.num_nodes(t) << ", "
+              << g.feature_dim(t) << "]\n";
   for (Index e = 0; e < g.num_edge_types(); ++e) std::cout << "  edge type " << g.edge_type(e).key() << ": " << g.num_edges(e) << " edges\n";
   return 0;
 }
@@ -244,11 +247,13 @@ int main(int argc, char** argv) {
   std::string inspect_path;
   auto* ins = app.add_subcommand("inspect", "summarise a graph, type table, tokens file, tokenizer or batch directory");
   ins->add_option("path", inspect_path, "file or directory")->required();
+  auto* graph_cmd = hgtok_cli::add_graph_command(app);
   CLI11_PARSE(app, argc, argv);
   try {
     hgtok::set_num_threads(threads);
     if (*tok) return tokenize(a);
     if (*emb) return embed_types(model, descriptions, table_out, batch_size);
+    if (*graph_cmd) return hgtok_cli::run_graph_command();
     return inspect(inspect_path);
   } catch (const hgtok::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
