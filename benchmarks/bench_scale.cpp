@@ -151,10 +151,14 @@ int first(const std::string& path, Index target, Clock::time_point process_start
   const auto g = open_graph<float>(path);
   const double open_ms = ms_since(process_start);
   const Demo d(g.feature_dim(0));
-  const auto tokens = d.tok.tokenize(d.sampler.sample(g, "movie", target), {d.order, &d.table});
+  const double tokenizer_ms = ms_since(process_start);
+  const auto sub = d.sampler.sample(g, "movie", target);
+  const double sample_ms = ms_since(process_start);
+  const auto tokens = d.tok.tokenize(sub, {d.order, &d.table});
   const double ms = ms_since(process_start);
   std::cout << "first compiled=" << g.is_mapped(0) << " target=" << target << " tokens=" << tokens.size() << "x" << tokens.width()
-            << " open_ms=" << open_ms << " ms=" << ms << " peak_rss_mib=" << peak_rss_mib() << "\n";
+            << " open_ms=" << open_ms << " tokenizer_ms=" << tokenizer_ms << " sampled_ms=" << sample_ms << " ms=" << ms
+            << " peak_rss_mib=" << peak_rss_mib() << "\n";
   return 0;
 }
 

@@ -228,9 +228,9 @@ TEST_CASE("compiled graph: bad, stale or edited CSR sections are FormatErrors na
                               "field 'csr/in/b__to__a/indices': entry 5 is id 1000000, out of range [0, 7) of node type 'b'");
   }
   SECTION("an edge id out of range") {
-    edit("csr/in/b__to__a/edge_ids", [](auto& b) { set_id(b, 2, -4); });
+    edit("csr/in/b__to__a/edge_ids", [](auto& b) { set_id(b, 4, -4); });  // the last entry of row 0
     HGTOK_REQUIRE_THROWS_WITH(hgtok::open_compiled_graph<float>(bad), hgtok::FormatError,
-                              "field 'csr/in/b__to__a/edge_ids': entry 2 (row 0, id 5) names edge -4");
+                              "field 'csr/in/b__to__a/edge_ids': entry 4 (row 0, id 3) names edge -4");
   }
   SECTION("a stale CSR: edge_index edited after compiling") {
     edit("edge_index/b__to__a", [](auto& b) { set_id(b, 0, (get_id(b, 0) + 1) % 7); });

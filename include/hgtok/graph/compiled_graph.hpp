@@ -21,7 +21,7 @@
 // Validation. Opening checks everything the header says (dtypes, shapes, sizes against the node counts and the
 // edge counts of hgtok_csr, the format version, core/limits.hpp) and, by default (Validation::sampled), a bounded
 // sample of the values: each CSR's first and last offsets, kSampledRows rows spread over it (offsets in order and in
-// range, up to kSampledEntries of their entries checked against edge_index). That touches a few pages per edge type,
+// range, their first and last entries checked against edge_index). That touches a few hundred pages per edge type,
 // whatever the graph's size. Validation::full checks every offset, id and entry against edge_index
 // (detail::check_csr), recomputes each edge_index checksum and checks every mapped feature is finite: it reads the
 // whole file. Either way nothing is ever followed out of bounds: a row the sampler reads is checked as it is read
@@ -31,6 +31,7 @@
 // than its source is refused.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -65,9 +66,12 @@ struct GraphOpenOptions {
 
 namespace detail {
 
-/// Rows per CSR and entries per row that sampled validation checks.
-inline constexpr Index kSampledRows = 64;
-inline constexpr Index kSampledEntries = 16;
+/// Rows per CSR that sampled validation checks (each row's first and last entries). Each row read costs about five
+/// page faults, and the kernel maps 64 KiB around each (fault-around): 16 rows keep opening a 100 M-edge graph at a
+/// few hundred faults, whatever the graph's size (docs/benchmarks.md, "Scale").
+inline constexpr Index kSampledRows = 16;
+/// The span the kernel maps around a faulting page of a file mapping (fault_around_bytes' default).
+inline constexpr std::size_t kFaultAroundBytes = std::size_t(64) << 10;
 /// Bytes checksummed between releases of the mapped pages (the resident set stays small while a file is hashed).
 inline constexpr std::size_t kChecksumChunk = std::size_t(64) << 20;
 
@@ -139,9 +143,10 @@ inline std::map<std::string, CompiledEdgeType> compiled_edge_types(const Safeten
 }
 
 /// Sampled checks of one CSR (see the file comment): first and last offsets, kSampledRows rows spread evenly
-/// (each row's offsets, and up to kSampledEntries entries: id in range, edge id in range and naming that edge).
+/// (each row's offsets, and its first and last entries: id in range, edge id in range and naming that edge).
+/// The addresses it reads are added to `touched`, for the caller to release.
 inline void sample_csr(const Csr& c, Index cols, const Index* row_of, const Index* col_of, Index edges, const std::string& path,
-                       bool by_source, const std::string& key, const std::string& col_type) {
+                       bool by_source, const std::string& key, const std::string& col_type, std::vector<const Index*>& touched) {
   const Index rows = c.rows();
   if (c.indptr.front() != 0 || c.indptr.back() != edges)
     throw FormatError(path, csr_field(by_source, key, "indptr"),
@@ -152,16 +157,25 @@ inline void sample_csr(const Csr& c, Index cols, const Index* row_of, const Inde
     const Index r = picks == 1 ? 0 : k * (rows - 1) / (picks - 1);  // spread evenly, first and last row included
     const auto i = static_cast<std::size_t>(r);
     const Index b = c.indptr[i], e = c.indptr[i + 1];
+    touched.push_back(&c.indptr[i]);
     if (b < 0 || b > e || e > edges)
       throw FormatError(path, csr_field(by_source, key, "indptr"),
                         "row " + std::to_string(r) + " spans [" + std::to_string(b) + ", " + std::to_string(e) +
                             "), not an ordered range within the " + std::to_string(edges) + " entries");
-    for (Index p = b; p < std::min(e, b + kSampledEntries); ++p) {
+    const Index ends[2] = {b, e - 1};
+    for (Index q = 0; q < std::min<Index>(e - b, 2); ++q) {  // none of an empty row, once a one-entry row
+      const Index p = ends[q];
+      touched.push_back(&c.indices[static_cast<std::size_t>(p)]);
+      touched.push_back(&c.edge_ids[static_cast<std::size_t>(p)]);
       const Index id = c.indices[static_cast<std::size_t>(p)], eid = c.edge_ids[static_cast<std::size_t>(p)];
       if (id < 0 || id >= cols)
         throw FormatError(path, csr_field(by_source, key, "indices"),
                           "entry " + std::to_string(p) + " is id " + std::to_string(id) + ", out of range [0, " +
                               std::to_string(cols) + ") of node type '" + col_type + "'");
+      if (eid >= 0 && eid < edges) {
+        touched.push_back(row_of + eid);
+        touched.push_back(col_of + eid);
+      }
       if (eid < 0 || eid >= edges || row_of[eid] != r || col_of[eid] != id)
         throw FormatError(path, csr_field(by_source, key, "edge_ids"),
                           "entry " + std::to_string(p) + " (row " + std::to_string(r) + ", id " + std::to_string(id) +
@@ -232,6 +246,7 @@ HeteroGraph<T> open_compiled_graph(const std::string& path, const GraphOpenOptio
     if (!g.has_node_type(kv.first))
       throw LookupError(path, "__metadata__.num_nodes." + kv.first, "node type missing from __metadata__.node_types");
 
+  std::vector<const Index*> touched;  // what sampled validation read, released after
   std::set<std::string> csr_used;
   const auto csr_tensor = [&](bool by_source, const std::string& key, const char* part) -> const TensorView* {
     const auto it = layout.csr.find(detail::csr_field(by_source, key, part));
@@ -258,9 +273,9 @@ HeteroGraph<T> open_compiled_graph(const std::string& path, const GraphOpenOptio
             detail::mapped_ids(csr_tensor(by_source, key, "indices"), Shape{edges}, path, detail::csr_field(by_source, key, "indices")),
             detail::mapped_ids(csr_tensor(by_source, key, "edge_ids"), Shape{edges}, path, detail::csr_field(by_source, key, "edge_ids"))};
       if (by_source)
-        detail::sample_csr(c, n_dst, src, dst, edges, path, true, key, type.dst);
+        detail::sample_csr(c, n_dst, src, dst, edges, path, true, key, type.dst, touched);
       else
-        detail::sample_csr(c, n_src, dst, src, edges, path, false, key, type.src);
+        detail::sample_csr(c, n_src, dst, src, edges, path, false, key, type.src, touched);
       return c;
     };
     Csr in = csr(false);
@@ -298,7 +313,22 @@ HeteroGraph<T> open_compiled_graph(const std::string& path, const GraphOpenOptio
                              "feature (" + std::to_string(r) + ", " + std::to_string(c) + ") is not finite");
       file->release(reinterpret_cast<const unsigned char*>(x.data()), static_cast<std::size_t>(x.size()) * sizeof(T));
     }
-  file->release(file->bytes(), file->byte_size());  // the pages validation read leave the resident set (not the cache)
+  // The pages validation read leave the resident set (not the page cache): the 64 KiB the kernel mapped around each,
+  // not the whole file, whose page tables would take longer to walk than the rest of opening.
+  if (options.validation == GraphValidation::full) {
+    file->release(file->bytes(), file->byte_size());
+  } else {
+    std::vector<std::uintptr_t> windows;
+    for (const Index* p : touched) windows.push_back(reinterpret_cast<std::uintptr_t>(p) / detail::kFaultAroundBytes);
+    std::sort(windows.begin(), windows.end());
+    windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
+    const auto base = reinterpret_cast<std::uintptr_t>(file->bytes());
+    for (const auto w : windows) {
+      const std::uintptr_t lo = std::max(w * detail::kFaultAroundBytes, base);
+      const std::uintptr_t hi = std::min((w + 1) * detail::kFaultAroundBytes, base + file->byte_size());
+      file->release(reinterpret_cast<const unsigned char*>(lo), hi - lo);
+    }
+  }
   g.keep_alive(file);
   return g;
 }
