@@ -7,8 +7,10 @@
 //                                                three actors, every edge both ways: EDGES / 8 movies), 64-wide
 //                                                float32 features; streamed, a few MB of memory at any size
 //   bench_scale open FILE                        open (compiled: mapped; plain: loaded) -> ms and RSS after
-//   bench_scale first FILE [TARGET]              the demo tokenizer of `hgtok tokenize` on one movie target: ms from
-//                                                main() to the tokens, peak RSS
+//   bench_scale save-demo DIR                    write the demo tokenizer of `hgtok tokenize` (its untrained weights
+//                                                drawn once) for `first` to load as a trained one would be
+//   bench_scale first FILE [TARGET [DIR]]        one movie target's tokens with the demo tokenizer (loaded from DIR,
+//                                                else drawn from its seed): ms from main() to the tokens, peak RSS
 //   bench_scale throughput FILE N [THREADS]      tokenize_batch of N movie targets spread over the graph -> targets/s
 //
 // Compile a generated file with `hgtok graph compile`. Output: one line of key=value pairs per run.
@@ -134,7 +136,8 @@ struct Demo {
   Tokenizer<float> tok;
   NeighborSampler sampler{{10, 5}, 0};
   std::vector<std::string> order{"movie", "director", "actor"};
-  explicit Demo(Index in_channels) : tok(make(in_channels, table.dim())) {}
+  explicit Demo(Index in_channels, const std::string& dir = "")
+      : tok(dir.empty() ? make(in_channels, table.dim()) : Tokenizer<float>::load(dir)) {}
   static Tokenizer<float> make(Index in, Index m) {
     TokenizerConfig c;
     c.in_channels = in;
@@ -147,10 +150,10 @@ struct Demo {
   }
 };
 
-int first(const std::string& path, Index target, Clock::time_point process_start) {
+int first(const std::string& path, Index target, const std::string& dir, Clock::time_point process_start) {
   const auto g = open_graph<float>(path);
   const double open_ms = ms_since(process_start);
-  const Demo d(g.feature_dim(0));
+  const Demo d(g.feature_dim(0), dir);
   const double tokenizer_ms = ms_since(process_start);
   const auto sub = d.sampler.sample(g, "movie", target);
   const double sample_ms = ms_since(process_start);
@@ -196,12 +199,18 @@ int main(int argc, char** argv) {
   try {
     if (a.size() == 3 && a[0] == "generate") return generate(std::stoll(a[1]), a[2]);
     if (a.size() == 2 && a[0] == "open") return open(a[1]);
-    if ((a.size() == 2 || a.size() == 3) && a[0] == "first") return first(a[1], a.size() == 3 ? std::stoll(a[2]) : 0, process_start);
+    if (a.size() == 2 && a[0] == "save-demo") {
+      Demo(64).tok.save(a[1]);
+      return 0;
+    }
+    if (a.size() >= 2 && a.size() <= 4 && a[0] == "first")
+      return first(a[1], a.size() >= 3 ? std::stoll(a[2]) : 0, a.size() == 4 ? a[3] : "", process_start);
     if ((a.size() == 3 || a.size() == 4) && a[0] == "throughput") return throughput(a[1], std::stoll(a[2]), a.size() == 4 ? std::stoi(a[3]) : 1);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: bench_scale generate EDGES OUT | open FILE | first FILE [TARGET] | throughput FILE N [THREADS]\n";
+  std::cerr << "usage: bench_scale generate EDGES OUT | open FILE | save-demo DIR | first FILE [TARGET [DIR]] | "
+               "throughput FILE N [THREADS]\n";
   return 2;
 }

@@ -8,8 +8,9 @@ its own fresh process, so each peak RSS is its own and each start is cold:
          pyg-lib or torch-sparse is installed, else the same sampling in plain PyTorch (a destination-sorted index per
          edge type from a stable torch.argsort, which is what NeighborLoader builds first, then two hops drawn in
          Python); one HGTConv(64 -> 64, 4 heads) and a Linear(64 -> 4096) on the subgraph.
-  hgtok  `bench_scale first COMPILED TARGET`: open the compiled file by mmap, the demo tokenizer of `hgtok tokenize`
-         (MetaHGT 64 wide, 4 heads, HiGPT's IMDB type table, LLM width 4096), the target's tokens.
+  hgtok  `bench_scale first COMPILED TARGET [DIR]`: open the compiled file by mmap, the demo tokenizer of
+         `hgtok tokenize` (MetaHGT 64 wide, 4 heads, HiGPT's IMDB type table, LLM width 4096; loaded from DIR, written
+         by `bench_scale save-demo DIR`, as a trained tokenizer would be, else drawn from its seed), the target's tokens.
 
 Reported: each process's wall time from launch to exit, the time to first tokens measured inside it (PyG: after its
 imports, as the issue measured it; hgtok: from main()), and peak RSS (ru_maxrss).
@@ -17,7 +18,7 @@ imports, as the issue measured it; hgtok: from main()), and peak RSS (ru_maxrss)
 PyG reads x/ and edge_index/ of either file (a compiled file holds the plain file's tensors), so PLAIN may be the
 compiled file itself when disk is short.
 
-Usage: python benchmarks/compare_scale.py PLAIN.safetensors COMPILED.safetensors BENCH_SCALE_BINARY [TARGET]
+Usage: python benchmarks/compare_scale.py PLAIN.safetensors COMPILED.safetensors BENCH_SCALE_BINARY [TARGET [DIR]]
 """
 import json
 import subprocess
@@ -109,12 +110,12 @@ def run(cmd):
 
 
 def main(argv):
-    if len(argv) not in (4, 5):
+    if len(argv) not in (4, 5, 6):
         print(__doc__, file=sys.stderr)
         return 2
     plain, compiled, bench = argv[1:4]
-    target = argv[4] if len(argv) == 5 else "0"
-    wall_h, line_h = run([bench, "first", compiled, target])
+    target = argv[4] if len(argv) >= 5 else "0"
+    wall_h, line_h = run([bench, "first", compiled, target] + argv[5:6])
     fields = dict(kv.split("=", 1) for kv in line_h.split()[1:])
     wall_p, line_p = run([sys.executable, "-c", PYG_CHILD, plain, target])
     pyg = json.loads(line_p)
