@@ -7,6 +7,8 @@
 //    type order (tools/export_pyg.py writes PyG's order); without them types are
 //    ordered by name. "num_nodes" (JSON object type -> count) declares node
 //    types without features, and is checked against x rows when both exist.
+//    A compiled file (graph/compiled_graph.hpp) is such a file plus csr/... tensors: load_graph reads it too
+//    (rebuilding the CSR), open_compiled_graph / open_graph map it.
 // 2. A directory: graph.json
 //      {"node_types": [{"name": "movie", "num_nodes": 3, "x": "x_movie.npy"}, ...],
 //       "edge_types": [{"src": "movie", "relation": "to", "dst": "director",
