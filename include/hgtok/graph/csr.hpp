@@ -54,6 +54,8 @@ class IdArray {
   /// Whether the ids live in memory owned elsewhere.
   bool is_view() const { return is_view_; }
   std::vector<Index> to_vector() const { return std::vector<Index>(begin(), end()); }
+  /// A copy as a vector (these arrays were std::vectors before mapped graphs: code that copies them still compiles).
+  operator std::vector<Index>() const { return to_vector(); }  // NOLINT(google-explicit-constructor)
 
   friend bool operator==(const IdArray& a, const IdArray& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
   friend bool operator!=(const IdArray& a, const IdArray& b) { return !(a == b); }
