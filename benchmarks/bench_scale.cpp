@@ -15,6 +15,7 @@
 //
 // Compile a generated file with `hgtok graph compile`. Output: one line of key=value pairs per run.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
