@@ -9,10 +9,17 @@ Layout (see include/hgtok/graph/io.hpp):
         edge_types  JSON list of "src__relation__dst", PyG's data.edge_types order
         num_nodes   JSON object node type -> node count
 
+With compiled=True (--compiled) the file is then compiled in place with `hgtok graph compile` (docs/compiled-graphs.md):
+the same tensors plus each edge type's CSR, opened by memory-mapping it. The hgtok command is taken from the HGTOK_CLI
+environment variable, else `hgtok` on PATH; by_source=True (--by-source) also stores the CSR by source.
+
 Usage as a module:  from export_pyg import export_hetero_data; export_hetero_data(data, "graph.safetensors")
-Usage as a script:  python tools/export_pyg.py data.pt graph.safetensors   (data.pt holds a torch.save'd HeteroData)
+Usage as a script:  python tools/export_pyg.py data.pt graph.safetensors [--compiled [--by-source]]
+                    (data.pt holds a torch.save'd HeteroData)
 """
 import json
+import os
+import subprocess
 import sys
 
 import torch
@@ -26,8 +33,14 @@ def _check_name(name, what):
         raise ValueError(f"{what} {name!r} must be non-empty and contain neither '__' nor '/'")
 
 
-def export_hetero_data(data, path):
-    """Writes `data` (torch_geometric.data.HeteroData) to `path` in hgtok's layout."""
+def compile_graph_file(path, out, by_source=False):
+    """Runs `hgtok graph compile path out` (HGTOK_CLI or `hgtok` on PATH); raises CalledProcessError on failure."""
+    cmd = [os.environ.get("HGTOK_CLI", "hgtok"), "graph", "compile", path, out] + (["--by-source"] if by_source else [])
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def export_hetero_data(data, path, compiled=False, by_source=False):
+    """Writes `data` (torch_geometric.data.HeteroData) to `path` in hgtok's layout, compiled when asked."""
     tensors = {}
     num_nodes = {}
     for node_type in data.node_types:
@@ -59,15 +72,26 @@ def export_hetero_data(data, path):
         "edge_types": json.dumps(edge_keys),
         "num_nodes": json.dumps(num_nodes),
     }
-    save_file(tensors, path, metadata=metadata)
+    if not compiled:
+        save_file(tensors, path, metadata=metadata)
+        return
+    plain = path + ".plain"
+    save_file(tensors, plain, metadata=metadata)
+    del tensors
+    try:
+        compile_graph_file(plain, path, by_source)
+    finally:
+        os.remove(plain)
 
 
 def main(argv):
-    if len(argv) != 3:
+    flags = [a for a in argv[1:] if a.startswith("--")]
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    if len(args) != 2 or any(f not in ("--compiled", "--by-source") for f in flags) or ("--by-source" in flags and "--compiled" not in flags):
         print(__doc__, file=sys.stderr)
         return 2
-    data = torch.load(argv[1], weights_only=False)
-    export_hetero_data(data, argv[2])
+    data = torch.load(args[0], weights_only=False)
+    export_hetero_data(data, args[1], compiled="--compiled" in flags, by_source="--by-source" in flags)
     return 0
 
 

@@ -75,11 +75,11 @@ int inspect_file(const InspectArgs& a) {
     for (const auto& key : table.keys()) std::cout << "  " << key << "\n";
     return 0;
   }
-  const auto g = load_graph<float>(path);
+  const auto g = open_graph<float>(path);  // a compiled graph is mapped, not loaded
   std::cout << "graph " << path << ": " << g.num_nodes() << " nodes, " << g.num_edges() << " edges\n";
   for (Index t = 0; t < g.num_node_types(); ++t)
-    std::cout << "  node type " << g.node_type_name(t) << ": " << g.num_nodes(t) << " nodes, features [" << g.x(t).rows() << ", "
-              << g.x(t).cols() << "]\n";
+    std::cout << "  node type " << g.node_type_name(t) << ": " << g.num_nodes(t) << " nodes, features [" << g.num_nodes(t) << ", "
+              << g.feature_dim(t) << "]\n";
   for (Index e = 0; e < g.num_edge_types(); ++e) std::cout << "  edge type " << g.edge_type(e).key() << ": " << g.num_edges(e) << " edges\n";
   if (a.dot.empty() && a.svg.empty()) return 0;
   if (g.num_node_types() == 0) throw ValueError(path, "--dot", "the graph is empty: there is no subgraph to draw");

@@ -8,6 +8,7 @@
 //                                  trained weights; --batch-out DIR for many targets (shards, resumable)
 //   hgtok embed-types --model DIR --descriptions FILE.json --out table.safetensors
 //   hgtok inspect PATH             a graph, type table, tokens file (.safetensors or .npy), tokenizer or batch dir
+//   hgtok graph compile IN OUT     a graph file with its CSR index, memory-mapped when opened (graph_command.hpp)
 //
 // One file per subcommand (tokenize.cpp, inspect.cpp, embed_types.cpp); shared pieces in cli.hpp / common.cpp,
 // the Graphviz picture in dot.hpp.
@@ -15,6 +16,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "graph_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace hgtok::cli;
@@ -25,7 +27,8 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--threads", global.threads, "threads (0: the OpenMP default); also accepted after the subcommand");
 
-  const std::vector<Command> commands{add_tokenize(app, global), add_embed_types(app, global), add_inspect(app, global)};
+  const std::vector<Command> commands{add_tokenize(app, global), add_embed_types(app, global), add_inspect(app, global),
+                                      Command{hgtok_cli::add_graph_command(app), hgtok_cli::run_graph_command}};
   CLI11_PARSE(app, argc, argv);
   try {
     hgtok::set_num_threads(global.threads);

@@ -77,13 +77,13 @@ TokenizerConfig untrained_config(const TokenizeArgs& a, const HeteroGraph<float>
   std::map<std::string, Index> widths;
   std::set<Index> distinct;
   for (Index t = 0; t < g.num_node_types(); ++t) {
-    widths[g.node_type_name(t)] = g.x(t).cols();
-    distinct.insert(g.x(t).cols());
+    widths[g.node_type_name(t)] = g.feature_dim(t);
+    distinct.insert(g.feature_dim(t));
   }
   auto width_list = [&] {
     std::string out;
     for (Index t = 0; t < g.num_node_types(); ++t)
-      out += (t ? ", " : "") + g.node_type_name(t) + " " + std::to_string(g.x(t).cols());
+      out += (t ? ", " : "") + g.node_type_name(t) + " " + std::to_string(g.feature_dim(t));
     return out;
   };
   if (kernel.takes("in_channels") && !j.contains("in_channels")) {
@@ -190,7 +190,7 @@ int run_tokenize(TokenizeArgs a) {
     throw IOError(graph_path, bundled ? "--data" : "--graph",
                   bundled ? "the bundled sample graph is not here: point --data at hgtok's examples/data, or pass --graph FILE"
                           : "no such file");
-  const auto graph = load_graph<float>(graph_path);
+  const auto graph = open_graph<float>(graph_path);  // a compiled graph is mapped, not loaded
   if (graph.num_node_types() == 0 || graph.num_nodes() == 0)
     throw ValueError(graph_path, "--graph", "the graph is empty (" + std::to_string(graph.num_node_types()) +
                                                 " node types, no nodes): there is nothing to tokenize");

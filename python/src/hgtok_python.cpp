@@ -209,7 +209,7 @@ NB_MODULE(_core, m) {
       .def(
           "x",
           [](const Graph& g, const std::string& type) {
-            const auto& x = g.x(type);
+            const auto x = g.features(g.node_type_id(type));  // in place, also for a memory-mapped graph
             return nb::ndarray<nb::numpy, const T, nb::ndim<2>>(x.data(), {static_cast<std::size_t>(x.rows()), static_cast<std::size_t>(x.cols())});
           },
           nb::rv_policy::reference_internal, "node_type"_a, "Features [N, F] of a node type: a read-only view into the graph.")
@@ -217,7 +217,7 @@ NB_MODULE(_core, m) {
           "edge_index",
           [](const Graph& g, nb::handle type) {
             const Index e = g.edge_type_id(edge_type_of(type));
-            std::vector<Index> v(g.edge_src(e));
+            std::vector<Index> v = g.edge_src(e).to_vector();
             v.insert(v.end(), g.edge_dst(e).begin(), g.edge_dst(e).end());
             auto a = numpy_of(std::move(v));
             return a;

@@ -9,11 +9,16 @@
 // (row 0 = source ids, row 1 = destination ids, as PyG's edge_index); multi-edges and
 // self-loops are kept, and within one destination the edges keep their COO order.
 //
+// A graph can also be backed by a memory-mapped compiled graph file (graph/compiled_graph.hpp): its features,
+// COO ids and CSRs are then views into the mapping (IdArray, features()), read in place and checked as they are
+// read, never followed out of bounds.
+//
 // Type order is stable and documented: node types and edge types are numbered
 // in the order they are added (the order of PyG's HeteroData.node_types /
 // edge_types when loaded from a file written by tools/export_pyg.py).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -26,46 +31,9 @@
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/core/types.hpp"
+#include "hgtok/graph/csr.hpp"
 
 namespace hgtok {
-
-/// Compressed sparse rows: row r holds indices[indptr[r] .. indptr[r+1]].
-struct Csr {
-  std::vector<Index> indptr;    ///< size rows + 1
-  std::vector<Index> indices;   ///< neighbour id of each entry
-  std::vector<Index> edge_ids;  ///< position of each entry in the original COO list
-  Index rows() const { return indptr.empty() ? 0 : static_cast<Index>(indptr.size()) - 1; }
-  Index nnz() const { return static_cast<Index>(indices.size()); }
-};
-
-/// A contiguous run of ids (in-neighbours of one node).
-struct IdSpan {
-  const Index* first = nullptr;
-  Index count = 0;
-  const Index* begin() const { return first; }
-  const Index* end() const { return first + count; }
-  Index size() const { return count; }
-  Index operator[](Index i) const { return first[i]; }
-};
-
-namespace detail {
-/// Builds the CSR of `rows` rows from per-edge row ids and column ids (stable counting sort).
-inline Csr build_csr(Index rows, const Index* row_of, const Index* col_of, Index edges) {
-  Csr c;
-  c.indptr.assign(static_cast<std::size_t>(rows) + 1, 0);
-  for (Index e = 0; e < edges; ++e) ++c.indptr[static_cast<std::size_t>(row_of[e]) + 1];
-  for (Index r = 0; r < rows; ++r) c.indptr[static_cast<std::size_t>(r) + 1] += c.indptr[static_cast<std::size_t>(r)];
-  c.indices.resize(static_cast<std::size_t>(edges));
-  c.edge_ids.resize(static_cast<std::size_t>(edges));
-  std::vector<Index> fill(c.indptr.begin(), c.indptr.end() - 1);
-  for (Index e = 0; e < edges; ++e) {
-    const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(row_of[e])]++);
-    c.indices[slot] = col_of[e];
-    c.edge_ids[slot] = e;
-  }
-  return c;
-}
-}  // namespace detail
 
 /// A heterogeneous graph; T is the feature scalar type.
 template <class T = float>
@@ -74,8 +42,10 @@ class HeteroGraph {
   HeteroGraph() = default;
   HeteroGraph(HeteroGraph&&) noexcept = default;
   HeteroGraph& operator=(HeteroGraph&&) noexcept = default;
-  /// Deep copy (the source-indexed CSR is rebuilt on request in the copy).
-  HeteroGraph(const HeteroGraph& o) : nodes_(o.nodes_), node_index_(o.node_index_), edge_index_(o.edge_index_) {
+  /// Deep copy (the source-indexed CSR is rebuilt on request in the copy); a graph backed by a mapped file shares
+  /// the mapping with its copy.
+  HeteroGraph(const HeteroGraph& o)
+      : nodes_(o.nodes_), node_index_(o.node_index_), edge_index_(o.edge_index_), backing_(o.backing_) {
     edges_.reserve(o.edges_.size());
     for (const auto& e : o.edges_) {
       auto c = std::make_unique<EdgeStore>();
@@ -85,6 +55,11 @@ class HeteroGraph {
       c->src = e->src;
       c->dst = e->dst;
       c->in = e->in;
+      if (e->out_mapped) {
+        c->out = e->out;
+        c->out_mapped = true;
+      }
+      c->source = e->source;
       edges_.push_back(std::move(c));
     }
   }
@@ -137,8 +112,7 @@ class HeteroGraph {
     const std::string field = "edge_index/" + key;
     if (edge_index_.count(key)) throw ValueError("HeteroGraph", field, "edge type added twice");
     if (num_edges < 0) throw ValueError("HeteroGraph", field, "negative edge count " + std::to_string(num_edges));
-    if (type.relation.empty() || type.relation.find("__") != std::string::npos || type.relation.find('/') != std::string::npos)
-      throw ValueError("HeteroGraph", field, "relation '" + type.relation + "' must be non-empty without '__' or '/'");
+    check_relation(type, field);
     const Index s = find_node_type(type.src, field + " (src)");
     const Index d = find_node_type(type.dst, field + " (dst)");
     check_ids(src, num_edges, nodes_[static_cast<std::size_t>(s)].count, field, "source (row 0)", type.src);
@@ -147,13 +121,68 @@ class HeteroGraph {
     e->type = type;
     e->src_type = s;
     e->dst_type = d;
-    e->src.assign(src, src + num_edges);
-    e->dst.assign(dst, dst + num_edges);
+    e->src = IdArray(std::vector<Index>(src, src + num_edges));
+    e->dst = IdArray(std::vector<Index>(dst, dst + num_edges));
     e->in = detail::build_csr(nodes_[static_cast<std::size_t>(d)].count, dst, src, num_edges);
     edge_index_[key] = static_cast<Index>(edges_.size());
     edges_.push_back(std::move(e));
     return static_cast<Index>(edges_.size()) - 1;
   }
+
+  // ---- memory-mapped storage (graph/compiled_graph.hpp builds graphs this way) ----
+  /// Keeps `backing` (the mapped file the views below point into) alive as long as the graph and its copies.
+  void keep_alive(std::shared_ptr<const void> backing) { backing_.push_back(std::move(backing)); }
+  /// Adds a node type whose [count, cols] row-major features are read in place at `features` (kept alive by
+  /// keep_alive). Nothing is copied or checked here: features(t) reads them in place, x(t) copies them on first use,
+  /// and the rows a sampler copies into a subgraph are checked for finiteness there.
+  Index add_mapped_node_type(const std::string& name, Index count, const T* features, Index cols) {
+    check_new_node_type(name);
+    NodeStore n;
+    n.name = name;
+    n.count = count;
+    n.mapped = features;
+    n.cols = cols;
+    return push_node_type(std::move(n));
+  }
+  /// Adds an edge type whose COO ids and CSRs (by destination, and by source when `out` has offsets) are views
+  /// into a mapped file named `source`. Their sizes must already be checked (graph/compiled_graph.hpp); their values
+  /// are checked as they are read: in_neighbors / out_neighbors check the row they return, and in_csr, out_csr,
+  /// edge_src and edge_dst check the whole edge type once (verify_edge_type) before handing it out.
+  Index add_mapped_edge_type(const EdgeType& type, IdArray src, IdArray dst, Csr in, Csr out, const std::string& source) {
+    const std::string key = type.key();
+    if (edge_index_.count(key)) throw ValueError(source, "edge_index/" + key, "edge type added twice");
+    check_relation(type, "edge_index/" + key);
+    auto e = std::make_unique<EdgeStore>();
+    e->type = type;
+    e->src_type = find_node_type(type.src, "edge_index/" + key + " (src)");
+    e->dst_type = find_node_type(type.dst, "edge_index/" + key + " (dst)");
+    e->src = std::move(src);
+    e->dst = std::move(dst);
+    e->in = std::move(in);
+    if (!out.indptr.empty()) {
+      e->out = std::move(out);
+      e->out_mapped = true;
+    }
+    e->source = source;
+    edge_index_[key] = static_cast<Index>(edges_.size());
+    edges_.push_back(std::move(e));
+    return static_cast<Index>(edges_.size()) - 1;
+  }
+  /// Checks every id and CSR entry of a mapped edge type against its COO list (detail::check_csr), once; a
+  /// no-op for edge types built in memory. FormatError naming the file, tensor and value.
+  void verify_edge_type(Index edge_type_id) const {
+    const EdgeStore& e = edge(edge_type_id);
+    if (e.source.empty()) return;
+    std::call_once(e.verify_once, [&] {
+      const Index n_src = nodes_[static_cast<std::size_t>(e.src_type)].count, n_dst = nodes_[static_cast<std::size_t>(e.dst_type)].count;
+      const std::string key = e.type.key();
+      const auto n = static_cast<Index>(e.src.size());
+      detail::check_csr(e.in, n_dst, n_src, e.dst.data(), e.src.data(), n, e.source, false, key, e.type.src);
+      if (e.out_mapped) detail::check_csr(e.out, n_src, n_dst, e.src.data(), e.dst.data(), n, e.source, true, key, e.type.dst);
+    });
+  }
+  /// Whether node type `type_id`'s features are read in place from a mapped file.
+  bool is_mapped(Index type_id) const { return node(type_id).mapped != nullptr; }
 
   /// Adds an edge type from an edge_index laid out row-major as [2, E].
   Index add_edge_type(const EdgeType& type, const std::vector<Index>& edge_index) {
@@ -203,10 +232,23 @@ class HeteroGraph {
     for (const auto& t : nodes_) n += t.count;
     return n;
   }
-  /// Feature matrix [N, F] of a node type.
-  const Matrix<T>& x(Index type_id) const { return node(type_id).x; }
+  /// Feature matrix [N, F] of a node type. For a type read from a mapped file this is a copy made on first use
+  /// (thread-safe); features() reads in place.
+  const Matrix<T>& x(Index type_id) const {
+    const NodeStore& n = node(type_id);
+    if (n.mapped) std::call_once(*n.copy_once, [&] { n.x = features(type_id); });
+    return n.x;
+  }
   const Matrix<T>& x(const std::string& type) const { return x(node_type_id(type)); }
-  Index feature_dim(Index type_id) const { return node(type_id).x.cols(); }
+  /// Feature rows [N, F] of a node type, in place (in memory or in the mapped file); copies nothing.
+  ConstMatrixMap<T> features(Index type_id) const {
+    const NodeStore& n = node(type_id);
+    return n.mapped ? ConstMatrixMap<T>(n.mapped, n.count, n.cols) : ConstMatrixMap<T>(n.x.data(), n.x.rows(), n.x.cols());
+  }
+  Index feature_dim(Index type_id) const {
+    const NodeStore& n = node(type_id);
+    return n.mapped ? n.cols : n.x.cols();
+  }
 
   // ---- edges ----
   Index num_edges(Index edge_type_id) const { return static_cast<Index>(edge(edge_type_id).src.size()); }
@@ -216,13 +258,25 @@ class HeteroGraph {
     return n;
   }
   /// COO source / destination ids of an edge type, in insertion order.
-  const std::vector<Index>& edge_src(Index edge_type_id) const { return edge(edge_type_id).src; }
-  const std::vector<Index>& edge_dst(Index edge_type_id) const { return edge(edge_type_id).dst; }
+  const IdArray& edge_src(Index edge_type_id) const {
+    verify_edge_type(edge_type_id);
+    return edge(edge_type_id).src;
+  }
+  const IdArray& edge_dst(Index edge_type_id) const {
+    verify_edge_type(edge_type_id);
+    return edge(edge_type_id).dst;
+  }
   /// CSR indexed by destination node: row i lists the sources of edges into i.
-  const Csr& in_csr(Index edge_type_id) const { return edge(edge_type_id).in; }
-  /// CSR indexed by source node: row j lists the destinations of edges out of j (built on first request, thread-safe).
+  const Csr& in_csr(Index edge_type_id) const {
+    verify_edge_type(edge_type_id);
+    return edge(edge_type_id).in;
+  }
+  /// CSR indexed by source node: row j lists the destinations of edges out of j (built on first request, thread-safe,
+  /// unless read from a compiled file that holds it).
   const Csr& out_csr(Index edge_type_id) const {
+    verify_edge_type(edge_type_id);
     const EdgeStore& e = edge(edge_type_id);
+    if (e.out_mapped) return e.out;
     std::call_once(e.out_once, [&] {
       e.out = detail::build_csr(nodes_[static_cast<std::size_t>(e.src_type)].count, e.src.data(), e.dst.data(),
                                 static_cast<Index>(e.src.size()));
@@ -231,15 +285,21 @@ class HeteroGraph {
   }
   /// In-neighbours (source ids) of destination node `v` under one edge type.
   IdSpan in_neighbors(Index edge_type_id, Index v) const {
-    const Csr& c = in_csr(edge_type_id);
-    check_node(v, c.rows(), edge(edge_type_id).type.dst);
+    const EdgeStore& e = edge(edge_type_id);
+    const Csr& c = e.in;
+    check_node(v, c.rows(), e.type.dst);
+    if (!e.source.empty())
+      detail::check_csr_row(c, v, nodes_[static_cast<std::size_t>(e.src_type)].count, e.source, false, e.type.key(), e.type.src);
     const auto b = c.indptr[static_cast<std::size_t>(v)];
     return {c.indices.data() + b, c.indptr[static_cast<std::size_t>(v) + 1] - b};
   }
   /// Out-neighbours (destination ids) of source node `u` under one edge type.
   IdSpan out_neighbors(Index edge_type_id, Index u) const {
-    const Csr& c = out_csr(edge_type_id);
-    check_node(u, c.rows(), edge(edge_type_id).type.src);
+    const EdgeStore& e = edge(edge_type_id);
+    const Csr& c = e.out_mapped ? e.out : out_csr(edge_type_id);
+    check_node(u, c.rows(), e.type.src);
+    if (e.out_mapped)
+      detail::check_csr_row(c, u, nodes_[static_cast<std::size_t>(e.dst_type)].count, e.source, true, e.type.key(), e.type.dst);
     const auto b = c.indptr[static_cast<std::size_t>(u)];
     return {c.indices.data() + b, c.indptr[static_cast<std::size_t>(u) + 1] - b};
   }
@@ -248,17 +308,26 @@ class HeteroGraph {
 
  private:
   struct NodeStore {
+    NodeStore() = default;
+    NodeStore(NodeStore&&) noexcept = default;
+    NodeStore& operator=(NodeStore&&) noexcept = default;
+    NodeStore(const NodeStore& o) : name(o.name), count(o.count), x(o.mapped ? Matrix<T>() : o.x), mapped(o.mapped), cols(o.cols) {}
     std::string name;
     Index count = 0;
-    Matrix<T> x;
+    mutable Matrix<T> x;       ///< the features; for a mapped type, the copy x() makes on first use
+    const T* mapped = nullptr;  ///< the features in a mapped file, or null
+    Index cols = 0;             ///< feature width of a mapped type
+    std::unique_ptr<std::once_flag> copy_once = std::make_unique<std::once_flag>();
   };
   struct EdgeStore {
     EdgeType type;
     Index src_type = 0, dst_type = 0;
-    std::vector<Index> src, dst;
+    IdArray src, dst;
     Csr in;
     mutable Csr out;
-    mutable std::once_flag out_once;
+    bool out_mapped = false;  ///< out is a view read from the file (else built on request)
+    std::string source;       ///< the mapped file the ids are read from; empty for edges built in memory
+    mutable std::once_flag out_once, verify_once;
   };
 
   void check_new_node_type(const std::string& name) const {
@@ -266,6 +335,10 @@ class HeteroGraph {
     if (name.find("__") != std::string::npos || name.find('/') != std::string::npos)
       throw ValueError("HeteroGraph", "node_type", "name '" + name + "' may not contain '__' or '/'");
     if (node_index_.count(name)) throw ValueError("HeteroGraph", "node_type", "node type '" + name + "' added twice");
+  }
+  static void check_relation(const EdgeType& type, const std::string& field) {
+    if (type.relation.empty() || type.relation.find("__") != std::string::npos || type.relation.find('/') != std::string::npos)
+      throw ValueError("HeteroGraph", field, "relation '" + type.relation + "' must be non-empty without '__' or '/'");
   }
   Index push_node_type(NodeStore n) {
     node_index_[n.name] = static_cast<Index>(nodes_.size());
@@ -305,6 +378,7 @@ class HeteroGraph {
   std::vector<std::unique_ptr<EdgeStore>> edges_;
   std::unordered_map<std::string, Index> node_index_;
   std::unordered_map<std::string, Index> edge_index_;
+  std::vector<std::shared_ptr<const void>> backing_;
 };
 
 }  // namespace hgtok

@@ -7,6 +7,8 @@
 //    type order (tools/export_pyg.py writes PyG's order); without them types are
 //    ordered by name. "num_nodes" (JSON object type -> count) declares node
 //    types without features, and is checked against x rows when both exist.
+//    A compiled file (graph/compiled_graph.hpp) is such a file plus csr/... tensors: load_graph reads it too
+//    (rebuilding the CSR), open_compiled_graph / open_graph map it.
 // 2. A directory: graph.json
 //      {"node_types": [{"name": "movie", "num_nodes": 3, "x": "x_movie.npy"}, ...],
 //       "edge_types": [{"src": "movie", "relation": "to", "dst": "director",
@@ -142,19 +144,32 @@ inline std::vector<std::string> metadata_list(const std::map<std::string, std::s
   return out;
 }
 
-}  // namespace detail
+/// Metadata key and value that mark a compiled graph file (graph/compiled_graph.hpp).
+inline constexpr const char* kCompiledFormatKey = "hgtok_format";
+inline constexpr const char* kCompiledFormat = "compiled_graph";
 
-/// Loads a graph from a safetensors file in the PyG HeteroData layout.
-template <class T = float>
-HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_features = kMaxNodesWithoutFeatures) {
-  auto file = SafetensorsFile::open(path);
-  std::map<std::string, const TensorView*> xs, edges;
+/// The tensors and type order of a graph safetensors file, before anything is read from the tensors.
+struct GraphLayout {
+  std::map<std::string, const TensorView*> xs, edges;  ///< by node type / edge key
+  std::map<std::string, const TensorView*> csr;        ///< csr/... tensors of a compiled file, by full name
+  std::map<std::string, Index> counts;                 ///< __metadata__.num_nodes
+  std::vector<std::string> node_order, edge_order;
+};
+
+/// Reads the layout of `file` (see the file comment); csr/... tensors are accepted only in a compiled file.
+inline GraphLayout graph_layout(const SafetensorsFile& file, const std::string& path) {
+  GraphLayout l;
+  auto& xs = l.xs;
+  auto& edges = l.edges;
+  const auto format = file.metadata().find(kCompiledFormatKey);
+  const bool compiled = format != file.metadata().end() && format->second == kCompiledFormat;
   for (const auto& v : file.tensors()) {
     if (v.name.rfind("x/", 0) == 0) xs[v.name.substr(2)] = &v;
     else if (v.name.rfind("edge_index/", 0) == 0) edges[v.name.substr(11)] = &v;
+    else if (compiled && v.name.rfind("csr/", 0) == 0) l.csr[v.name] = &v;
     else throw FormatError(path, v.name, "unexpected tensor (expected x/<type> or edge_index/<src>__<rel>__<dst>)");
   }
-  std::map<std::string, Index> counts;
+  auto& counts = l.counts;
   if (auto it = file.metadata().find("num_nodes"); it != file.metadata().end()) {
     auto j = detail::parse_json(it->second, path, "__metadata__.num_nodes");
     if (!j.is_object()) throw FormatError(path, "__metadata__.num_nodes", "must be a JSON object type -> count");
@@ -174,6 +189,24 @@ HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_featu
   std::vector<std::string> edge_order = detail::metadata_list(file.metadata(), "edge_types", path);
   if (edge_order.empty())
     for (const auto& kv : edges) edge_order.push_back(kv.first);
+  l.node_order = std::move(node_order);
+  l.edge_order = std::move(edge_order);
+  return l;
+}
+
+}  // namespace detail
+
+/// Loads a graph from a safetensors file in the PyG HeteroData layout (a compiled file's CSR tensors are
+/// ignored: the CSR is built again; graph/compiled_graph.hpp maps them instead).
+template <class T = float>
+HeteroGraph<T> load_graph(const std::string& path, Index max_nodes_without_features = kMaxNodesWithoutFeatures) {
+  auto file = SafetensorsFile::open(path);
+  const detail::GraphLayout layout = detail::graph_layout(file, path);
+  const auto& xs = layout.xs;
+  const auto& edges = layout.edges;
+  const auto& counts = layout.counts;
+  const auto& node_order = layout.node_order;
+  const auto& edge_order = layout.edge_order;
 
   HeteroGraph<T> g;
   detail::GraphBudget budget(max_nodes_without_features);
@@ -229,7 +262,7 @@ void save_graph(const HeteroGraph<T>& g, const std::string& path) {
   }
   for (Index e = 0; e < g.num_edge_types(); ++e) {
     edge_types.push_back(g.edge_type(e).key());
-    std::vector<Index> ei(g.edge_src(e));
+    std::vector<Index> ei = g.edge_src(e).to_vector();
     ei.insert(ei.end(), g.edge_dst(e).begin(), g.edge_dst(e).end());
     w.add("edge_index/" + g.edge_type(e).key(), Shape{2, g.num_edges(e)}, ei.data());
   }
@@ -332,7 +365,7 @@ void save_graph_dir(const HeteroGraph<T>& g, const std::string& dir) {
   for (Index e = 0; e < g.num_edge_types(); ++e) {
     const auto& type = g.edge_type(e);
     const std::string file = "edge_index_" + type.key() + ".npy";
-    std::vector<Index> ei(g.edge_src(e));
+    std::vector<Index> ei = g.edge_src(e).to_vector();
     ei.insert(ei.end(), g.edge_dst(e).begin(), g.edge_dst(e).end());
     save_npy((fs::path(dir) / file).string(), Dtype::I64, Shape{2, g.num_edges(e)}, ei.data());
     j["edge_types"].push_back({{"src", type.src}, {"relation", type.relation}, {"dst", type.dst}, {"edge_index", file}});

@@ -131,7 +131,7 @@ HeteroGraph<T> add_metapaths(const HeteroGraph<T>& g, const std::vector<Metapath
     std::vector<Index> src, dst;
   };
   std::vector<Store> stores;
-  for (Index e = 0; e < g.num_edge_types(); ++e) stores.push_back({g.edge_type(e), g.edge_src(e), g.edge_dst(e)});
+  for (Index e = 0; e < g.num_edge_types(); ++e) stores.push_back({g.edge_type(e), g.edge_src(e).to_vector(), g.edge_dst(e).to_vector()});
   const auto find = [&](const EdgeType& t) -> std::size_t {
     for (std::size_t i = 0; i < stores.size(); ++i)
       if (stores[i].type == t) return i;

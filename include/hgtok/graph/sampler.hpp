@@ -130,7 +130,7 @@ class NeighborSampler {
     s.target_type = target_type;
     for (Index t = 0; t < g.num_node_types(); ++t) {
       const auto& ids = originals[static_cast<std::size_t>(t)];
-      const Matrix<T>& x = g.x(t);
+      const ConstMatrixMap<T> x = g.features(t);  // in place: only the sampled rows are read and copied
       Matrix<T> sub(static_cast<Index>(ids.size()), x.cols());
       for (std::size_t i = 0; i < ids.size(); ++i) sub.row(static_cast<Index>(i)) = x.row(ids[i]);
       s.graph.add_node_type(g.node_type_name(t), std::move(sub));
