@@ -1,1 +1,1 @@
-// Empty: the target that builds the tests' precompiled header (tests/CMakeLists.txt) needs one source.
+// Empty: the targets that build the precompiled headers of the tests (tests/CMakeLists.txt) and of the examples (examples/CMakeLists.txt) need one source.
