@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev xtl-dev libxtensor-dev nlohmann-json3-dev libutf8proc-dev
   catch2 libbenchmark-dev libcli11-dev libdlpack-dev libomp-dev
   clang libclang-rt-dev  # the libFuzzer targets (tests/fuzz/run.sh): clang and its -fsanitize=fuzzer runtime
+  libopenmpi-dev openmpi-bin  # HGTOK_WITH_MPI: the MPI batch (tokenizer/mpi_batch.hpp) and its mpirun tests
   python3 python3-pip python3-venv python3-dev
 )
 

@@ -18,6 +18,9 @@
 #include <hgtok/hgtok.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#ifdef HGTOK_WITH_MPI
+#include "mpi_batch.hpp"  // under mpirun / srun: the shards split over the ranks
+#endif
 
 namespace {
 
@@ -98,6 +101,9 @@ int tokenize(TokenizeArgs a) {
     o.type_order = a.order;
     o.shard_size = a.shard_size;
     o.stop_on_error = a.stop_on_error;
+#ifdef HGTOK_WITH_MPI
+    if (hgtok_cli::launched_by_mpi()) return hgtok_cli::tokenize_batch_mpi(tok, graph, table, sampler, a.targets, a.batch_out, o);
+#endif
     const auto r = tokenize_batch(tok, graph, table, sampler, a.targets, a.batch_out, o);
     std::cout << "batch: " << a.targets.size() << " targets in " << r.shards_total << " shards under " << a.batch_out << "; "
               << r.shards_skipped << " already done (resumed), " << r.shards_written << " written now (" << r.targets_done
