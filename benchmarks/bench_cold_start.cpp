@@ -12,7 +12,6 @@
 // Memory: the generator weights, 3.6 GB. Threads: OMP_NUM_THREADS.
 #include <benchmark/benchmark.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -54,13 +53,7 @@ struct Workload {
     for (const auto& t : g.node_types()) table.add_node(t, Vector<float>(random_matrix(768, 1, 1, rng)));
     for (const auto& e : g.edge_types()) table.add_edge(e, Vector<float>(random_matrix(768, 1, 1, rng)));
     conv = std::make_unique<MetaHGTConv<float>>(768, 768, 12, 768);
-    for (auto* src : {&conv->kqv_lin(), &conv->out_lin(), &conv->k_rel(), &conv->v_rel()})
-      for (auto* mlp : {&src->generator().weight_mlp(), &src->generator().bias_mlp()})
-        for (auto& lin : *mlp) {
-          const float s = 1.0f / std::sqrt(static_cast<float>(lin.in_features()));
-          lin.weight_t() = random_matrix(lin.in_features(), lin.out_features(), s, rng);
-          lin.bias() = Vector<float>(random_matrix(lin.out_features(), 1, s, rng));
-        }
+    hgtok_bench::randomize_generators(*conv, rng);
   }
 };
 
