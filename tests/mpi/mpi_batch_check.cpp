@@ -19,7 +19,7 @@
 namespace mpi_batch_check {
 
 using namespace hgtok;
-using hgtok_test::read_bytes;
+using hgtok_test::require_same_dirs;
 
 namespace fs = std::filesystem;
 
@@ -35,19 +35,6 @@ BatchOptions options() {
   o.shard_size = 2;  // 11 targets: 6 shards
   o.progress = 0;
   return o;
-}
-std::vector<std::string> files_of(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-void require_same_dirs(const std::string& a, const std::string& b) {
-  REQUIRE(files_of(a) == files_of(b));
-  for (const auto& name : files_of(a)) {
-    INFO(name);
-    REQUIRE(read_bytes(a + "/" + name) == read_bytes(b + "/" + name));
-  }
 }
 /// A directory shared by the ranks (rank 0 names it, every rank gets the name), removed at the end.
 struct SharedDir {

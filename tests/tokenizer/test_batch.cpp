@@ -13,7 +13,8 @@
 namespace test_batch {
 
 using namespace hgtok;
-using hgtok_test::read_bytes;
+using hgtok_test::files_of;
+using hgtok_test::require_same_dirs;
 using hgtok_test::TempDir;
 using hgtok_test::tests_path;
 
@@ -27,19 +28,6 @@ BatchOptions options() {
   o.shard_size = 3;
   o.progress = 0;
   return o;
-}
-std::vector<std::string> files_of(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-void require_same_dirs(const std::string& a, const std::string& b) {
-  REQUIRE(files_of(a) == files_of(b));
-  for (const auto& name : files_of(a)) {
-    INFO(name);
-    REQUIRE(read_bytes(a + "/" + name) == read_bytes(b + "/" + name));
-  }
 }
 
 }  // namespace
