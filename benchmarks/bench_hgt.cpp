@@ -96,13 +96,7 @@ struct WorkloadA {
     random_edges(g, {"actor", "to", "movie"}, 75, rng);
     table = EmbeddingTable<float>::load(std::string(HGTOK_SOURCE_DIR) + "/examples/data/imdb_types.safetensors");
     conv = std::make_unique<MetaHGTConv<float>>(768, 768, 12, 768);
-    for (auto* src : {&conv->kqv_lin(), &conv->out_lin(), &conv->k_rel(), &conv->v_rel()})
-      for (auto* mlp : {&src->generator().weight_mlp(), &src->generator().bias_mlp()})
-        for (auto& lin : *mlp) {
-          const float s = 1.0f / std::sqrt(static_cast<float>(lin.in_features()));
-          lin.weight_t() = random_matrix(lin.in_features(), lin.out_features(), s, rng);
-          lin.bias() = Vector<float>(random_matrix(lin.out_features(), 1, s, rng));
-        }
+    hgtok_bench::randomize_generators(*conv, rng);
   }
 };
 

@@ -1,6 +1,7 @@
-// Random inputs the benchmarks share: uniform matrices and uniform random edges.
+// Random inputs the benchmarks share: uniform matrices, uniform random edges, random MetaHGT generator weights.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -26,6 +27,18 @@ inline void random_edges(hgtok::HeteroGraph<float>& g, const hgtok::EdgeType& e,
     ei[static_cast<std::size_t>(count + i)] = static_cast<hgtok::Index>(rng.uniform_int(static_cast<std::uint64_t>(nd)));
   }
   g.add_edge_type(e, ei);
+}
+
+/// Draws every generator weight and bias of a MetaHGT layer (MetaHGTConv<float>) uniformly from ±1/√fan_in.
+template <class MetaConv>
+void randomize_generators(MetaConv& conv, hgtok::Rng& rng) {
+  for (auto* src : {&conv.kqv_lin(), &conv.out_lin(), &conv.k_rel(), &conv.v_rel()})
+    for (auto* mlp : {&src->generator().weight_mlp(), &src->generator().bias_mlp()})
+      for (auto& lin : *mlp) {
+        const float s = 1.0f / std::sqrt(static_cast<float>(lin.in_features()));
+        lin.weight_t() = random_matrix(lin.in_features(), lin.out_features(), s, rng);
+        lin.bias() = hgtok::Vector<float>(random_matrix(lin.out_features(), 1, s, rng));
+      }
 }
 
 }  // namespace hgtok_bench

@@ -10,6 +10,7 @@ packages=(
   catch2 libbenchmark-dev libcli11-dev libdlpack-dev libomp-dev
   graphviz  # `dot`, for the CLI's --svg (hgtok tokenize|inspect --svg FILE) and its test
   clang libclang-rt-dev  # the libFuzzer targets (tests/fuzz/run.sh): clang and its -fsanitize=fuzzer runtime
+  libopenmpi-dev openmpi-bin  # HGTOK_WITH_MPI: the MPI batch (tokenizer/mpi_batch.hpp) and its mpirun tests
   python3 python3-pip python3-venv python3-dev
 )
 

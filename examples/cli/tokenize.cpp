@@ -17,6 +17,9 @@
 
 #include "cli.hpp"
 #include "dot.hpp"
+#ifdef HGTOK_WITH_MPI
+#include "mpi_batch.hpp"  // under mpirun / srun: the shards split over the ranks
+#endif
 
 namespace hgtok::cli {
 namespace {
@@ -273,6 +276,9 @@ int run_tokenize(TokenizeArgs a) {
     o.stop_on_error = a.stop_on_error;
     o.progress = a.progress == "always" ? 1 : a.progress == "never" ? 0 : -1;
     const EmbeddingTable<float> no_table;  // a static kernel reads none
+#ifdef HGTOK_WITH_MPI
+    if (hgtok_cli::launched_by_mpi()) return hgtok_cli::tokenize_batch_mpi(tok, graph, table ? *table : no_table, sampler, a.targets, a.batch_out, o);
+#endif
     const auto r = tokenize_batch(tok, graph, table ? *table : no_table, sampler, a.targets, a.batch_out, o);
     const Index n = static_cast<Index>(a.targets.size());
     const Index failed = static_cast<Index>(r.failed.size());

@@ -1,7 +1,11 @@
-// The input the batch and shard-reader tests share: the bundled sample graph, the fixture tokenizer and table, a
-// seeded sampler, and targets of which one is out of range (25) and one repeated (3).
+// The input the batch, shard-reader and MPI batch tests share: the bundled sample graph, the fixture tokenizer and
+// table, a seeded sampler, and targets of which one is out of range (25) and one repeated (3); and a byte-for-byte
+// comparison of two batch directories.
 #pragma once
 
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
 #include <hgtok/hgtok.hpp>
 #include <string>
 #include <vector>
@@ -18,6 +22,22 @@ struct BatchSetup {
   std::vector<hgtok::Index> targets{4, 0, 19, 7, 25, 3, 3, 12, 16, 8, 1};
   std::vector<std::string> order{"movie", "director", "actor"};
 };
+
+/// The file names in `dir`, sorted.
+inline std::vector<std::string> files_of(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+/// Requires directories a and b to hold the same files with the same bytes.
+inline void require_same_dirs(const std::string& a, const std::string& b) {
+  REQUIRE(files_of(a) == files_of(b));
+  for (const auto& name : files_of(a)) {
+    INFO(name);
+    REQUIRE(read_bytes(a + "/" + name) == read_bytes(b + "/" + name));
+  }
+}
 
 inline const BatchSetup& batch_setup() {
   static const BatchSetup s;

@@ -13,7 +13,8 @@
 namespace test_batch {
 
 using namespace hgtok;
-using hgtok_test::read_bytes;
+using hgtok_test::files_of;
+using hgtok_test::require_same_dirs;
 using hgtok_test::TempDir;
 using hgtok_test::tests_path;
 
@@ -27,19 +28,6 @@ BatchOptions options() {
   o.shard_size = 3;
   o.progress = 0;
   return o;
-}
-std::vector<std::string> files_of(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-void require_same_dirs(const std::string& a, const std::string& b) {
-  REQUIRE(files_of(a) == files_of(b));
-  for (const auto& name : files_of(a)) {
-    INFO(name);
-    REQUIRE(read_bytes(a + "/" + name) == read_bytes(b + "/" + name));
-  }
 }
 
 }  // namespace
@@ -180,6 +168,63 @@ TEST_CASE("batch: a failed shard write is an IOError; the shards before it stay 
     REQUIRE(rest.complete);
     require_same_dirs(dir.file("clean"), out);
   }
+}
+
+TEST_CASE("batch: shards written out of order by another process are merged through entry files", "[tokenizer][batch]") {
+  // What an MPI rank that does not own index.json does (tokenizer/mpi_batch.hpp): write shards 1 and 3 and record
+  // them in entry files. index.json keeps listing a prefix (none of them yet); a resume takes them in, writes only
+  // shards 0 and 2, and leaves exactly the files of a single-process run. Stale entry files (another run's, a shard
+  // already indexed, a shard file gone, unreadable) are removed and their shards redone.
+  const auto& s = setup();
+  TempDir dir;
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("clean"), options());
+  const std::string out = dir.file("out");
+  const auto plan = detail::plan_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options());
+  detail::BatchIndex::open(plan);  // creates index.json, as rank 0 does first
+  const auto other = detail::write_shards(s.tok, s.graph, s.table, s.sampler, s.targets, plan, options(), {1, 3},
+                                          [&plan](Index k, nlohmann::json entry) { detail::write_batch_entry_file(plan, k, entry); });
+  REQUIRE(other.shards_written == 2);
+  REQUIRE(std::filesystem::exists(out + "/shard_00001.entry.json"));
+  REQUIRE(std::filesystem::exists(out + "/shard_00003.entry.json"));
+  {
+    std::ifstream in(out + "/index.json");
+    REQUIRE(nlohmann::json::parse(in)["shards"].empty());
+  }
+  auto first = options();
+  first.max_shards = 1;  // shard 0 only: the prefix then reaches shard 1's entry, not shard 3's
+  const auto part = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, first);
+  REQUIRE(part.shards_skipped == 2);
+  REQUIRE(part.shards_written == 1);
+  REQUIRE_FALSE(part.complete);
+  {
+    std::ifstream in(out + "/index.json");
+    REQUIRE(nlohmann::json::parse(in)["shards"].size() == 2);
+  }
+  REQUIRE_FALSE(std::filesystem::exists(out + "/shard_00001.entry.json"));
+  REQUIRE(std::filesystem::exists(out + "/shard_00003.entry.json"));
+  const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options());
+  REQUIRE(rest.shards_skipped == 3);
+  REQUIRE(rest.shards_written == 1);
+  REQUIRE(rest.complete);
+  require_same_dirs(dir.file("clean"), out);
+
+  // Stale entry files: the shards they name are redone, the files removed.
+  const std::string stale = dir.file("stale");
+  const auto plan2 = detail::plan_batch(s.tok, s.graph, s.table, s.sampler, s.targets, stale, options());
+  detail::BatchIndex::open(plan2);
+  auto wrong = plan2;
+  wrong.fingerprint = "0123456789abcdef";
+  nlohmann::json entry{{"file", "shard_00001.safetensors"}, {"first", 3}, {"count", 3}, {"rows", 0}, {"failed", nlohmann::json::array()}};
+  std::ofstream(stale + "/shard_00001.safetensors") << "not a shard of this run";
+  detail::write_batch_entry_file(wrong, 1, entry);                                 // another run's
+  entry["file"] = "shard_00002.safetensors";
+  entry["first"] = 6;
+  detail::write_batch_entry_file(plan2, 2, entry);                                 // its shard file is gone
+  std::ofstream(stale + "/shard_00003.entry.json") << "{ half";                    // unreadable
+  auto index = detail::BatchIndex::open(plan2);
+  REQUIRE(index.missing() == std::vector<Index>{0, 1, 2, 3});
+  REQUIRE(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, stale, options()).complete);
+  require_same_dirs(dir.file("clean"), stale);
 }
 
 TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories and bad options are refused", "[tokenizer][batch]") {

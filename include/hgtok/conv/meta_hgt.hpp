@@ -210,8 +210,8 @@ class MetaHGTConv {
                       const TypeEmbeddings<T>& table) const {
     detail::check_embedding_width(table, m_, "layer");
     const std::vector<Index> used = used_node_types(g);
-    // K, Q, V per node type with generated (cached) projectors.
-    std::vector<Matrix<T>> kqv(static_cast<std::size_t>(g.num_node_types()));
+    std::vector<std::string> node_keys, edge_keys, dst_keys;
+    std::vector<const Vector<T>*> node_embs, edge_embs, dst_embs;
     for (Index t : used) {
       const std::string& name = g.node_type_name(t);
       const Matrix<T>& x = *xs[static_cast<std::size_t>(t)];
@@ -223,33 +223,54 @@ class MetaHGTConv {
         throw ShapeError("MetaHGTConv", name,
                          "node type '" + name + "' has " + std::to_string(x.rows()) + " feature rows for " +
                              std::to_string(g.num_nodes(t)) + " nodes");
-      auto proj = kqv_.get(name, &detail::type_embedding(table, name));
-      kqv[static_cast<std::size_t>(t)].resize(x.rows(), 3 * out_);
-      detail::blocked_linear(*proj, x, kqv[static_cast<std::size_t>(t)]);
+      node_keys.push_back(name);
+      node_embs.push_back(&detail::type_embedding(table, name));
     }
-    std::vector<detail::HgtRelation<T>> rels;
     std::set<Index> dst;
     for (Index e = 0; e < g.num_edge_types(); ++e) {
-      const EdgeType& type = g.edge_type(e);
-      const std::string key = type.key();
-      const Vector<T>& emb = detail::type_embedding(table, type);
+      edge_keys.push_back(g.edge_type(e).key());
+      edge_embs.push_back(&detail::type_embedding(table, g.edge_type(e)));
       dst.insert(g.dst_type_id(e));
+    }
+    const std::vector<Index> dst_types(dst.begin(), dst.end());
+    for (Index d : dst_types) {
+      dst_keys.push_back(g.node_type_name(d));
+      dst_embs.push_back(&detail::type_embedding(table, g.node_type_name(d)));
+    }
+    // Every generated projector of the call; the types not cached yet are generated together, one pass over each
+    // generator's weights (a new graph's first call).
+    const auto kqv_proj = kqv_.get_many(node_keys, node_embs);
+    const auto k_proj = k_rel_.get_many(edge_keys, edge_embs);
+    const auto v_proj = v_rel_.get_many(edge_keys, edge_embs);
+    const auto out_proj = out_lin_.get_many(dst_keys, dst_embs);
+
+    // K, Q, V per node type.
+    std::vector<Matrix<T>> kqv(static_cast<std::size_t>(g.num_node_types()));
+    for (std::size_t i = 0; i < used.size(); ++i) {
+      const Matrix<T>& x = *xs[static_cast<std::size_t>(used[i])];
+      Matrix<T>& out = kqv[static_cast<std::size_t>(used[i])];
+      out.resize(x.rows(), 3 * out_);
+      detail::blocked_linear(*kqv_proj[i], x, out);
+    }
+    std::vector<detail::HgtRelation<T>> rels;
+    for (Index e = 0; e < g.num_edge_types(); ++e) {
+      const Vector<T>& emb = *edge_embs[static_cast<std::size_t>(e)];
       detail::HgtRelation<T> r;
       r.edge_type_id = e;
-      r.k_rel = {k_rel_.get(key, &emb)};
-      r.v_rel = {v_rel_.get(key, &emb)};
+      r.k_rel = {k_proj[static_cast<std::size_t>(e)]};
+      r.v_rel = {v_proj[static_cast<std::size_t>(e)]};
       const Matrix<T> p = p_rel_trans_.forward(Matrix<T>(emb.transpose()));
       r.p_rel.assign(p.data(), p.data() + heads_);
       rels.push_back(std::move(r));
     }
-    const std::vector<Index> dst_types(dst.begin(), dst.end());
     auto agg = detail::hgt_attention(g, kqv, rels, dst_types, heads_, out_);
     TypeMatrices<T> result;
     const bool pretrain = variant_ == Variant::Pretrain;
-    for (Index d : dst_types) {
-      const std::string& name = g.node_type_name(d);
-      const Vector<T>& emb = detail::type_embedding(table, name);
-      const auto lin = out_lin_.get(name, &emb);
+    for (std::size_t i = 0; i < dst_types.size(); ++i) {
+      const Index d = dst_types[i];
+      const std::string& name = dst_keys[i];
+      const Vector<T>& emb = *dst_embs[i];
+      const auto& lin = out_proj[i];
       const T beta = nn::sigmoid(skip_trans_.forward(Matrix<T>(emb.transpose()))(0, 0));
       Matrix<T>& a = agg[static_cast<std::size_t>(d)];
       const Matrix<T>& x = *xs[static_cast<std::size_t>(d)];

@@ -10,6 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hgtok/core/tensor.hpp"
 #include "hgtok/nn/linear.hpp"
@@ -46,6 +48,42 @@ class ProjectorCache {
     ++misses_;
     entries_[key] = Entry{embedding, made};
     return made;
+  }
+
+  /// The projectors for keys[i] / *embeddings[i], as get_or_create each, but the missing ones made together:
+  /// make(missing) gets the positions not in the cache (each key once) and returns their projectors in that
+  /// order (called under no lock).
+  template <class MakeMany>
+  std::vector<Projector> get_or_create_many(const std::vector<std::string>& keys, const std::vector<const Vector<T>*>& embeddings,
+                                            MakeMany&& make) {
+    std::vector<Projector> out(keys.size());
+    std::vector<std::size_t> missing;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        auto it = entries_.find(keys[i]);
+        if (it != entries_.end() && it->second.embedding.size() == embeddings[i]->size() && it->second.embedding == *embeddings[i]) {
+          ++hits_;
+          out[i] = it->second.projector;
+        } else {
+          bool listed = false;  // a key twice in one call is made once
+          for (std::size_t j : missing) listed = listed || keys[j] == keys[i];
+          if (!listed) missing.push_back(i);
+        }
+      }
+    }
+    if (missing.empty()) return out;
+    auto made = make(missing);
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+      const std::size_t i = missing[j];
+      auto projector = std::make_shared<const nn::Linear<T>>(std::move(made[j]));
+      ++misses_;
+      entries_[keys[i]] = Entry{*embeddings[i], projector};
+      for (std::size_t r = i; r < keys.size(); ++r)
+        if (!out[r] && keys[r] == keys[i]) out[r] = projector;
+    }
+    return out;
   }
 
   /// Drops every cached projector.

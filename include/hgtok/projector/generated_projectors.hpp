@@ -3,11 +3,13 @@
 // ParameterGenerator (HiGPT's meta_linear.py), once per (type, embedding), and
 // cached. Types never seen in training work zero-shot: only their embedding is
 // needed. The reference regenerates on every forward call; here a repeated
-// call costs one map lookup and an embedding comparison.
+// call costs one map lookup and an embedding comparison. get_many() generates
+// all the types a call lacks in one pass over the generator's weights.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
@@ -43,6 +45,25 @@ class GeneratedProjectors {
       auto projector = generator_.generate(*embedding, key);
       projector.pack();  // used on every later call: keep it in the GEMM kernel's layout
       return projector;
+    });
+  }
+  /// The projectors of several types at once: those not cached are generated together, in one pass over the
+  /// generator's weights (ParameterGenerator::generate_many), each the same bytes as get() would give it.
+  std::vector<Projector> get_many(const std::vector<std::string>& keys, const std::vector<const Vector<T>*>& embeddings) const {
+    if (embeddings.size() != keys.size())
+      throw ShapeError(name_, "embeddings", std::to_string(embeddings.size()) + " embeddings for " + std::to_string(keys.size()) + " keys");
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (embeddings[i] == nullptr) throw LookupError(name_, keys[i], "no type embedding given for this type");
+    return cache_.get_or_create_many(keys, embeddings, [&](const std::vector<std::size_t>& missing) {
+      std::vector<const Vector<T>*> es;
+      std::vector<std::string> ks;
+      for (std::size_t i : missing) {
+        es.push_back(embeddings[i]);
+        ks.push_back(keys[i]);
+      }
+      auto projectors = generator_.generate_many(es, ks);
+      for (auto& projector : projectors) projector.pack();
+      return projectors;
     });
   }
   Index in_features(const std::string& = "") const { return generator_.in_features(); }

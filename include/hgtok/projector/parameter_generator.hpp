@@ -12,10 +12,21 @@
 //
 // A generated projector is returned as an nn::Linear whose weight_t() is W, so
 // it applies as one GEMM over all nodes of a type.
+//
+// generate_many() generates several types in one pass: the embeddings are the
+// rows of one input, so each layer is one GEMM with a row per type and the last
+// layer's weight [m/2, in·out] (HiGPT's kqv_lin at 768: 384 × 1,769,472 floats,
+// 2.7 GB) is streamed from memory once instead of once per type. Every type's
+// projector is the same bytes as generate() gives it alone: on the GEMM kernel
+// a row of a product does not depend on the other rows (nn/gemm.hpp); where
+// Eigen's product runs instead (double, CPUs without AVX2), whose rounding
+// depends on the row count, the rows go through one at a time.
 #pragma once
 
 #include <array>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hgtok/core/error.hpp"
 #include "hgtok/core/tensor.hpp"
@@ -80,25 +91,50 @@ class ParameterGenerator {
   /// Generates the projector y = x·W + b for type embedding e (width m).
   /// `type` names the type in the error raised for a wrong width.
   nn::Linear<T> generate(const Vector<T>& e, const std::string& type = "") const {
-    if (e.size() != m_)
-      throw ShapeError("ParameterGenerator", type.empty() ? "embedding" : type,
-                       "type embedding width " + std::to_string(e.size()) + ", generator expects " + std::to_string(m_));
-    const Matrix<T> row = e.transpose();
-    nn::Linear<T> out(in_, out_, true);
-    const Matrix<T> w = run(weight_mlp_, row);
-    out.weight_t() = ConstMatrixMap<T>(w.data(), in_, out_);
-    const Matrix<T> b = run(bias_mlp_, row);
-    out.bias() = ConstVectorMap<T>(b.data(), out_);
+    return std::move(generate_many({&e}, {type}).front());
+  }
+
+  /// Generates the projectors of several types in one pass (see the header comment); `types` (same length, or
+  /// empty) names them in errors. Each result equals generate(*embeddings[i]) bitwise.
+  std::vector<nn::Linear<T>> generate_many(const std::vector<const Vector<T>*>& embeddings,
+                                           const std::vector<std::string>& types = {}) const {
+    const Index k = static_cast<Index>(embeddings.size());
+    Matrix<T> rows(k, m_);
+    for (Index i = 0; i < k; ++i) {
+      const Vector<T>& e = *embeddings[static_cast<std::size_t>(i)];
+      const std::string type = static_cast<Index>(types.size()) > i ? types[static_cast<std::size_t>(i)] : std::string();
+      if (e.size() != m_)
+        throw ShapeError("ParameterGenerator", type.empty() ? "embedding" : type,
+                         "type embedding width " + std::to_string(e.size()) + ", generator expects " + std::to_string(m_));
+      rows.row(i) = e.transpose();
+    }
+    const Matrix<T> w = run(weight_mlp_, rows);
+    const Matrix<T> b = run(bias_mlp_, rows);
+    std::vector<nn::Linear<T>> out;
+    out.reserve(static_cast<std::size_t>(k));
+    for (Index i = 0; i < k; ++i) {
+      nn::Linear<T> lin(0, 0, true);
+      lin.weight_t() = ConstMatrixMap<T>(w.row(i).data(), in_, out_);
+      lin.bias() = b.row(i).transpose();
+      out.push_back(std::move(lin));
+    }
     return out;
   }
 
  private:
-  static Matrix<T> run(const std::array<nn::Linear<T>, 3>& mlp, const Matrix<T>& row) {
-    Matrix<T> h = mlp[0].forward(row);
-    Activation{}(h);
-    Matrix<T> h2 = mlp[1].forward(h);
-    Activation{}(h2);
-    return mlp[2].forward(h2);
+  /// The MLP on every row of `rows`, each row's result independent of the others (see the header comment).
+  static Matrix<T> run(const std::array<nn::Linear<T>, 3>& mlp, const Matrix<T>& rows) {
+    const auto one_pass = [&mlp](const auto& x) {
+      Matrix<T> h = mlp[0].forward(x);
+      Activation{}(h);
+      Matrix<T> h2 = mlp[1].forward(h);
+      Activation{}(h2);
+      return mlp[2].forward(h2);
+    };
+    if (rows.rows() == 1 || detail::gemm_uses_kernel<T>()) return one_pass(rows);
+    Matrix<T> out(rows.rows(), mlp[2].out_features());
+    for (Index i = 0; i < rows.rows(); ++i) out.row(i) = one_pass(Matrix<T>(rows.row(i)));
+    return out;
   }
   static void check_dims(Index m, Index in, Index out) {
     if (m < 2 || in < 1 || out < 1)

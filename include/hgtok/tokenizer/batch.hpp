@@ -25,9 +25,11 @@
 //   "shard_size", "target_type", "type_order", "llm_dim",
 //   "shards": [{"file", "first", "count", "rows", "failed": [{"target", "error"}]}], "complete"}
 //
-// Resume: run again with the same arguments. Shards already in index.json are
-// kept and skipped; the run continues with the first shard not recorded (a shard
-// file written just before an interruption but not yet indexed is rewritten).
+// Resume: run again with the same arguments. Shards already in index.json (or in
+// the entry file of a shard written out of order, tokenizer/batch_index.hpp) are
+// kept and skipped; the run writes the others, in order (a shard file written just
+// before an interruption but not yet recorded is rewritten). The MPI batch
+// (tokenizer/mpi_batch.hpp) runs this same code on each rank's share of the shards.
 // The fingerprint (FNV-1a of the tokenizer config, the sampler's seed and
 // fan-outs, the targets, type order, shard size and the type-embedding table)
 // must match, else the directory belongs to another run: ValueError. (The
@@ -58,6 +60,7 @@
 #include "hgtok/io/atomic_file.hpp"
 #include "hgtok/io/json.hpp"
 #include "hgtok/io/safetensors.hpp"
+#include "hgtok/tokenizer/batch_index.hpp"
 #include "hgtok/tokenizer/tokenizer.hpp"
 
 namespace hgtok {
@@ -102,26 +105,11 @@ inline std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
 }
 inline std::uint64_t fnv1a(std::uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size()); }
 
-/// Reads a batch directory's index.json; a file that is not one (wrong format, no shard list) is a FormatError.
-inline nlohmann::json read_batch_index(const std::string& index_path) {
-  nlohmann::json index = read_json_file(index_path);
-  if (!index.is_object() || index.value("format", "") != "hgtok-batch-1" || !index.contains("shards") ||
-      !index["shards"].is_array())
-    throw FormatError(index_path, "format", "not an hgtok batch index");
-  return index;
-}
-
-}  // namespace detail
-
-/// Tokenizes the subgraph of every target into shards under out_dir (see the header comment). Throws on bad
-/// arguments before any work; with stop_on_error, throws the first failing target's error after the shards
-/// before it are on disk.
+/// Checks the arguments of a batch run (throws before any work) and fingerprints everything that decides its bytes.
 template <class T, class Kernels>
-BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
-                           const NeighborSampler& sampler, const std::vector<Index>& targets, const std::string& out_dir,
-                           const BatchOptions& options = {}) {
-  namespace fs = std::filesystem;
-  const auto start = std::chrono::steady_clock::now();
+BatchPlan plan_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
+                     const NeighborSampler& sampler, const std::vector<Index>& targets, const std::string& out_dir,
+                     const BatchOptions& options) {
   if (options.shard_size <= 0)
     throw ValueError("BatchOptions", "shard_size", "must be positive, got " + std::to_string(options.shard_size));
   if (options.micro_batch <= 0)
@@ -154,37 +142,34 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  const std::string fingerprint = hex;
 
-  const Index n = static_cast<Index>(targets.size());
-  const Index num_shards = (n + options.shard_size - 1) / options.shard_size;
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw IOError(out_dir, "", "cannot create directory: " + ec.message());
-  const std::string index_path = (fs::path(out_dir) / "index.json").string();
+  BatchPlan plan;
+  plan.out_dir = out_dir;
+  plan.index_path = (std::filesystem::path(out_dir) / "index.json").string();
+  plan.fingerprint = hex;
+  plan.target_type = options.target_type;
+  plan.type_order = order;
+  plan.num_targets = static_cast<Index>(targets.size());
+  plan.shard_size = options.shard_size;
+  plan.num_shards = (plan.num_targets + options.shard_size - 1) / options.shard_size;
+  plan.llm_dim = tokenizer.config().llm_dim;
+  return plan;
+}
 
-  nlohmann::json index;
-  if (fs::exists(index_path)) {  // resume
-    index = detail::read_batch_index(index_path);
-    if (index.value("fingerprint", "") != fingerprint)
-      throw ValueError(index_path, "fingerprint", "'" + index.value("fingerprint", "") + "' was written by another run (this run: '" +
-                                                      fingerprint + "'); use another directory");
-    for (std::size_t k = 0; k < index["shards"].size(); ++k) {
-      const auto& s = index["shards"][k];
-      if (!s.is_object() || s.value("first", Index(-1)) != static_cast<Index>(k) * options.shard_size ||
-          !fs::exists(fs::path(out_dir) / s.value("file", std::string("?"))))
-        throw FormatError(index_path, "shards[" + std::to_string(k) + "]", "does not match a shard on disk: " + detail::json_excerpt(s));
-    }
-  } else {
-    index = {{"format", "hgtok-batch-1"}, {"fingerprint", fingerprint}, {"num_targets", n},
-             {"shard_size", options.shard_size}, {"target_type", options.target_type}, {"type_order", order},
-             {"llm_dim", tokenizer.config().llm_dim}, {"shards", nlohmann::json::array()}, {"complete", n == 0}};
-    detail::write_file_atomic(index_path, index.dump(1) + "\n");
-  }
-
+/// Writes shards `todo` (ascending shard numbers) of the plan, and calls record(k, entry) for each once its file
+/// is on disk: in todo's order, one call at a time, from a background task. Returns this call's counts (the caller
+/// fills in shards_skipped and complete). With stop_on_error, throws the first failing target's error after the
+/// shards before it are recorded.
+template <class T, class Kernels, class Record>
+BatchReport write_shards(const Tokenizer<T, Kernels>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
+                         const NeighborSampler& sampler, const std::vector<Index>& targets, const BatchPlan& plan,
+                         const BatchOptions& options, const std::vector<Index>& todo, Record record) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::string>& order = plan.type_order;
+  const Index n = plan.num_targets;
+  const std::string& out_dir = plan.out_dir;
   BatchReport report;
-  report.shards_total = num_shards;
-  report.shards_skipped = static_cast<Index>(index["shards"].size());
+  report.shards_total = plan.num_shards;
   const bool terminal = ::isatty(2) != 0;
   const bool progress = options.progress == 1 || (options.progress == -1 && terminal);
   auto last_line = std::chrono::steady_clock::now();
@@ -192,10 +177,10 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
   const std::size_t types = order.size();
 
   // Background shard writes, at most in_flight at a time, so tokenizing never waits for the disk. A task
-  // writes its file, then records it in index.json once the task before it has (shards are indexed in order,
-  // and only once on disk), and hands its buffer back for the next shard. A failed write fails every later
-  // task (no index entry after a gap); leaving this scope by an exception waits for every task, so the shards
-  // before a failure are on disk and indexed.
+  // writes its file, then records it once the task before it has (shards are recorded in order, and only once
+  // on disk), and hands its buffer back for the next shard. A failed write fails every later task (nothing is
+  // recorded after it); leaving this scope by an exception waits for every task, so the shards before a failure
+  // are on disk and recorded.
   const std::size_t in_flight = num_threads() > 1 ? 3 : 2;
   std::deque<std::future<std::unique_ptr<SafetensorsImage>>> writes;
   std::shared_future<void> indexed;  // ready once the last launched shard is indexed (or its task failed)
@@ -209,54 +194,56 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
     while (!writes.empty()) finish_oldest();
   };
 
-  // One queue of micro-batches over all the shards, taken in order by every thread. A shard's tokens land in
-  // one of num_slots slots; the thread that finishes its last micro-batch assembles it (in shard order) while
-  // the others go on, so no thread waits at a shard's end, and a micro-batch of shard s starts only once shard
-  // s - num_slots is assembled. Each micro-batch tokenizes straight into its own slab, kept from shard to shard
+  // One queue of micro-batches over all the shards of todo, taken in order by every thread. The tokens of the
+  // shard at position p of todo land in slot p % num_slots; the thread that finishes its last micro-batch
+  // assembles it (in todo's order) while the others go on, so no thread waits at a shard's end, and a
+  // micro-batch of position p starts only once position p - num_slots is assembled. Each micro-batch tokenizes straight into its own slab, kept from shard to shard
   // so its pages are faulted in once. The last shard's tail goes in quarter-size micro-batches so the threads
   // finish together. No shard's bytes depend on any of this.
   const Index threads = num_threads();
   const Index num_slots = threads > 1 ? 3 : 1;  // one thread takes the micro-batches in order: one shard at a time
   struct ShardWork {
-    Index shard = -1, first = 0, count = 0, remaining = 0;  // remaining: micro-batches not finished
+    Index shard = -1, pos = -1, first = 0, count = 0, remaining = 0;  // pos: in todo; remaining: micro-batches left
     std::vector<std::pair<Index, Index>> ranges;            // micro-batches, shard-relative [i0, i1)
     std::vector<std::vector<T>> slabs;                       // one per micro-batch, kept from shard to shard
     std::vector<GraphTokens<T>> results;
     std::vector<std::string> errors;
     std::vector<Index> result_rows;
   };
-  const Index first_shard = report.shards_skipped;
-  const Index end_shard = options.max_shards >= 0 ? std::min(num_shards, first_shard + options.max_shards) : num_shards;
-  const auto micro_ranges = [&](Index k) {
+  const Index end_pos = static_cast<Index>(todo.size());
+  Index todo_targets = 0;
+  for (Index k : todo) todo_targets += std::min(options.shard_size, n - k * options.shard_size);
+  const auto micro_ranges = [&](Index k, bool last) {
     const Index count = std::min(options.shard_size, n - k * options.shard_size);
     const Index micro = std::min(options.micro_batch, count);
-    const Index tail = threads > 1 && k == end_shard - 1 ? std::min(count, micro * threads) : 0;
+    const Index tail = threads > 1 && last ? std::min(count, micro * threads) : 0;
     const Index small = std::max<Index>(1, micro / 4);
     std::vector<std::pair<Index, Index>> ranges;
     for (Index i = 0; i < count - tail; i += micro) ranges.emplace_back(i, std::min(i + micro, count - tail));
     for (Index i = count - tail; i < count; i += small) ranges.emplace_back(i, std::min(i + small, count));
     return ranges;
   };
-  std::vector<std::vector<std::pair<Index, Index>>> shard_ranges;  // of shards first_shard, first_shard + 1, ...
-  std::vector<std::pair<Index, Index>> tasks;                       // (shard, micro-batch), in order
-  for (Index k = first_shard; k < end_shard; ++k) {
-    shard_ranges.push_back(micro_ranges(k));
-    for (Index b = 0; b < static_cast<Index>(shard_ranges.back().size()); ++b) tasks.emplace_back(k, b);
+  std::vector<std::vector<std::pair<Index, Index>>> shard_ranges;  // of the shards of todo
+  std::vector<std::pair<Index, Index>> tasks;                       // (position in todo, micro-batch), in order
+  for (Index p = 0; p < end_pos; ++p) {
+    shard_ranges.push_back(micro_ranges(todo[static_cast<std::size_t>(p)], p == end_pos - 1));
+    for (Index b = 0; b < static_cast<Index>(shard_ranges.back().size()); ++b) tasks.emplace_back(p, b);
   }
   std::vector<ShardWork> slots(static_cast<std::size_t>(num_slots));
-  const auto prepare = [&](Index k) {  // the slot of shard k, for its micro-batches
-    ShardWork& w = slots[static_cast<std::size_t>(k % num_slots)];
-    w.shard = k;
-    w.first = k * options.shard_size;
+  const auto prepare = [&](Index p) {  // the slot of the shard at position p, for its micro-batches
+    ShardWork& w = slots[static_cast<std::size_t>(p % num_slots)];
+    w.pos = p;
+    w.shard = todo[static_cast<std::size_t>(p)];
+    w.first = w.shard * options.shard_size;
     w.count = std::min(options.shard_size, n - w.first);
-    w.ranges = shard_ranges[static_cast<std::size_t>(k - first_shard)];
+    w.ranges = shard_ranges[static_cast<std::size_t>(p)];
     w.remaining = static_cast<Index>(w.ranges.size());
     if (w.slabs.size() < w.ranges.size()) w.slabs.resize(w.ranges.size());
     w.results.assign(static_cast<std::size_t>(w.count), GraphTokens<T>());
     w.errors.assign(static_cast<std::size_t>(w.count), std::string());
     w.result_rows.assign(static_cast<std::size_t>(w.count), 0);
   };
-  for (Index k = first_shard; k < std::min(end_shard, first_shard + num_slots); ++k) prepare(k);
+  for (Index p = 0; p < std::min(end_pos, num_slots); ++p) prepare(p);
 
   // Tokenizes micro-batch b of the shard in w into its slab; never throws (errors are the targets').
   const auto run_micro = [&](ShardWork& w, Index b) {
@@ -300,7 +287,7 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
   };
 
   // Assembles the finished shard in w into a file image and hands it to a background write (one assembler at
-  // a time, shards in order, so the writes deque, the index and the report are only touched here).
+  // a time, shards in order, so the writes deque and the report are only touched here).
   const auto assemble = [&](ShardWork& w) {
     const Index k = w.shard, first = w.first, count = w.count;
     nlohmann::json failed = nlohmann::json::array();
@@ -310,7 +297,7 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
         if (options.stop_on_error)
           throw ValueError("tokenize_batch", "targets[" + std::to_string(first + i) + "]",
                            "target " + std::to_string(target) + " failed: " + w.errors[static_cast<std::size_t>(i)] + " (" +
-                               std::to_string(report.shards_skipped + report.shards_written) + " shards are on disk)");
+                               std::to_string(report.shards_written) + " shards written before it)");
         failed.push_back({{"target", target}, {"error", w.errors[static_cast<std::size_t>(i)]}});
         report.failed.push_back({target, w.errors[static_cast<std::size_t>(i)]});
       }
@@ -353,23 +340,19 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
       std::copy(slab.begin(), slab.end(), tokens + row_offsets[i0] * d);
     }
     w.results.clear();
-    char name[48];  // "shard_" + up to 20 digits + ".safetensors" + NUL fits
-    std::snprintf(name, sizeof name, "shard_%05lld.safetensors", static_cast<long long>(k));
     if (writes.size() >= in_flight) finish_oldest();
-    const std::string file = name;
+    const std::string file = shard_file_name(k);
     std::promise<void> indexed_here;
     std::shared_future<void> previous = indexed;
     indexed = indexed_here.get_future().share();
     nlohmann::json entry{{"file", file}, {"first", first}, {"count", count}, {"rows", rows}, {"failed", std::move(failed)}};
-    writes.push_back(std::async(std::launch::async, [&index, &index_path, num_shards, path = (std::filesystem::path(out_dir) / file).string(),
+    writes.push_back(std::async(std::launch::async, [&record, k, path = (std::filesystem::path(out_dir) / file).string(),
                                                      image = std::move(image), entry = std::move(entry), previous,
                                                      indexed_here = std::move(indexed_here)]() mutable {
       try {
         image->save(path);
-        if (previous.valid()) previous.get();  // the shards before are indexed (rethrows their task's error)
-        index["shards"].push_back(std::move(entry));
-        index["complete"] = static_cast<Index>(index["shards"].size()) == num_shards;
-        detail::write_file_atomic(index_path, index.dump(1) + "\n");
+        if (previous.valid()) previous.get();  // the shards before are recorded (rethrows their task's error)
+        record(k, std::move(entry));
       } catch (...) {
         indexed_here.set_exception(std::current_exception());
         throw;
@@ -381,23 +364,24 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
     report.targets_done += count;
     report.rows_written += rows;
     if (progress) {
-      const Index done_targets = first + count;
+      // This call's targets (a resumed run or one MPI rank does part of the batch): done, rate and ETA.
+      const Index done_targets = report.targets_done;
       const auto now = std::chrono::steady_clock::now();
       const double secs = std::chrono::duration<double>(now - start).count();
-      const double rate = secs > 0 ? static_cast<double>(report.targets_done) / secs : 0.0;
-      const long long eta = rate > 0 ? static_cast<long long>(static_cast<double>(n - done_targets) / rate + 0.5) : -1;
+      const double rate = secs > 0 ? static_cast<double>(done_targets) / secs : 0.0;
+      const long long eta = rate > 0 ? static_cast<long long>(static_cast<double>(todo_targets - done_targets) / rate + 0.5) : -1;
       char eta_text[32] = "?";
       if (eta >= 0) std::snprintf(eta_text, sizeof eta_text, "%lld:%02lld", eta / 60, eta % 60);
       if (terminal) {  // one line redrawn in place
-        const int width = 30, filled = static_cast<int>(width * done_targets / std::max<Index>(n, 1));
+        const int width = 30, filled = static_cast<int>(width * done_targets / std::max<Index>(todo_targets, 1));
         std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld targets, %.1f subgraphs/s, ETA %s ", filled, "##############################",
-                     width - filled, "", static_cast<long long>(done_targets), static_cast<long long>(n), rate, eta_text);
-        if (done_targets == n) std::fprintf(stderr, "\n");
-      } else if (report.shards_written == 1 || done_targets == n || now - last_line >= std::chrono::seconds(10)) {
+                     width - filled, "", static_cast<long long>(done_targets), static_cast<long long>(todo_targets), rate, eta_text);
+        if (done_targets == todo_targets) std::fprintf(stderr, "\n");
+      } else if (report.shards_written == 1 || done_targets == todo_targets || now - last_line >= std::chrono::seconds(10)) {
         // a log file or a pipe: a whole line now and then (the first shard, every 10 s, the last)
         std::fprintf(stderr, "progress: %lld/%lld targets (%.0f%%), %.1f subgraphs/s, ETA %s\n",
-                     static_cast<long long>(done_targets), static_cast<long long>(n),
-                     100.0 * static_cast<double>(done_targets) / static_cast<double>(std::max<Index>(n, 1)), rate, eta_text);
+                     static_cast<long long>(done_targets), static_cast<long long>(todo_targets),
+                     100.0 * static_cast<double>(done_targets) / static_cast<double>(std::max<Index>(todo_targets, 1)), rate, eta_text);
         last_line = now;
       }
     }
@@ -406,22 +390,22 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
   std::mutex mutex;
   std::condition_variable assembled_cv;
   std::size_t next_task = 0;
-  Index next_assemble = first_shard;  // shards before it are assembled
+  Index next_assemble = 0;  // the shards of todo before this position are assembled
   bool assembling = false, stop = false;
   std::exception_ptr error;  // the first error of an assembly (stop_on_error, a failed write): ends the run
   detail::run_workers([&] {
     for (;;) {
       std::unique_lock<std::mutex> lock(mutex);
       if (stop || next_task >= tasks.size()) return;
-      const Index k = tasks[next_task].first, b = tasks[next_task].second;
+      const Index p = tasks[next_task].first, b = tasks[next_task].second;
       ++next_task;
-      assembled_cv.wait(lock, [&] { return stop || k < next_assemble + num_slots; });
+      assembled_cv.wait(lock, [&] { return stop || p < next_assemble + num_slots; });
       if (stop) return;
-      ShardWork& w = slots[static_cast<std::size_t>(k % num_slots)];
+      ShardWork& w = slots[static_cast<std::size_t>(p % num_slots)];
       lock.unlock();
       run_micro(w, b);
       lock.lock();
-      bool mine = --w.remaining == 0 && w.shard == next_assemble && !assembling && !stop;
+      bool mine = --w.remaining == 0 && w.pos == next_assemble && !assembling && !stop;
       assembling = assembling || mine;
       while (mine) {  // assemble this shard, then any later one already finished
         ShardWork& a = slots[static_cast<std::size_t>(next_assemble % num_slots)];
@@ -437,10 +421,10 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
           return;
         }
         lock.lock();
-        if (next_assemble + num_slots < end_shard) prepare(next_assemble + num_slots);  // a's slot, for a later shard
+        if (next_assemble + num_slots < end_pos) prepare(next_assemble + num_slots);  // a's slot, for a later shard
         ++next_assemble;
         const ShardWork& later = slots[static_cast<std::size_t>(next_assemble % num_slots)];
-        mine = next_assemble < end_shard && later.shard == next_assemble && later.remaining == 0;
+        mine = next_assemble < end_pos && later.pos == next_assemble && later.remaining == 0;
         assembling = mine;
         assembled_cv.notify_all();
       }
@@ -451,7 +435,30 @@ BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroG
     std::rethrow_exception(error);
   }
   finish_pending();
-  report.complete = index["complete"].get<bool>();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace detail
+
+/// Tokenizes the subgraph of every target into shards under out_dir (see the header comment). Throws on bad
+/// arguments before any work; with stop_on_error, throws the first failing target's error after the shards
+/// before it are on disk.
+template <class T, class Kernels>
+BatchReport tokenize_batch(const Tokenizer<T, Kernels>& tokenizer, const HeteroGraph<T>& graph, const EmbeddingTable<T>& table,
+                           const NeighborSampler& sampler, const std::vector<Index>& targets, const std::string& out_dir,
+                           const BatchOptions& options = {}) {
+  const auto start = std::chrono::steady_clock::now();
+  const detail::BatchPlan plan = detail::plan_batch(tokenizer, graph, table, sampler, targets, out_dir, options);
+  detail::BatchIndex index = detail::BatchIndex::open(plan);
+  std::vector<Index> todo = index.missing();
+  const Index skipped = plan.num_shards - static_cast<Index>(todo.size());
+  if (options.max_shards >= 0 && static_cast<Index>(todo.size()) > options.max_shards)
+    todo.resize(static_cast<std::size_t>(options.max_shards));
+  BatchReport report = detail::write_shards(tokenizer, graph, table, sampler, targets, plan, options, todo,
+                                            [&index](Index k, nlohmann::json entry) { index.record(k, std::move(entry)); });
+  report.shards_skipped = skipped;
+  report.complete = index.complete();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
