@@ -178,7 +178,7 @@ class OpenHGNNWalk {
     for (Index c = 0; c < n_types; ++c) {
       const Index n = g.num_nodes(c);
       // Per node, per neighbour type, its (count, id) list, filled in parallel, packed after.
-      std::vector<std::vector<std::vector<std::pair<Index, Index>>>> picked(static_cast<std::size_t>(n));
+      detail::PickedNeighbors picked(static_cast<std::size_t>(n));
       constexpr Index kBlock = 64;
       detail::parallel_for((n + kBlock - 1) / kBlock, [&](Index b) {
         std::vector<std::vector<Index>> count(static_cast<std::size_t>(n_types));
@@ -210,16 +210,7 @@ class OpenHGNNWalk {
           }
         }
       });
-      for (Index t = 0; t < n_types; ++t) {
-        NeighborList& out = result.lists[static_cast<std::size_t>(c)][static_cast<std::size_t>(t)];
-        for (Index v = 0; v < n; ++v) {
-          for (const auto& [cnt, id] : picked[static_cast<std::size_t>(v)][static_cast<std::size_t>(t)]) {
-            out.ids.push_back(id);
-            out.counts.push_back(cnt);
-          }
-          out.indptr.push_back(static_cast<Index>(out.ids.size()));
-        }
-      }
+      detail::pack_picked(picked, result.lists[static_cast<std::size_t>(c)]);
     }
     return result;
   }

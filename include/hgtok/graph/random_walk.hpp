@@ -58,6 +58,28 @@ struct HetNeighbors {
   }
 };
 
+namespace detail {
+
+/// Per node, per neighbour type, the kept (visit count, neighbour id) pairs of the walks from that node.
+using PickedNeighbors = std::vector<std::vector<std::vector<std::pair<Index, Index>>>>;
+
+/// Packs picked[v][t] into lists[t] (ids, counts, indptr) for every node v in order; every picked[v] holds one
+/// list per neighbour type.
+inline void pack_picked(const PickedNeighbors& picked, std::vector<NeighborList>& lists) {
+  for (std::size_t t = 0; t < lists.size(); ++t) {
+    NeighborList& out = lists[t];
+    for (const auto& mine : picked) {
+      for (const auto& [cnt, id] : mine[t]) {
+        out.ids.push_back(id);
+        out.counts.push_back(cnt);
+      }
+      out.indptr.push_back(static_cast<Index>(out.ids.size()));
+    }
+  }
+}
+
+}  // namespace detail
+
 class RandomWalkWithRestart {
  public:
   /// `top_k`: the number of neighbours kept per node type (each > 0); node
@@ -113,7 +135,7 @@ class RandomWalkWithRestart {
     for (Index c = 0; c < n_types; ++c) {
       const Index n = g.num_nodes(c);
       // Per node, its lists (type t: ids then counts), filled in parallel, packed after.
-      std::vector<std::vector<std::vector<std::pair<Index, Index>>>> picked(static_cast<std::size_t>(n));
+      detail::PickedNeighbors picked(static_cast<std::size_t>(n));
       constexpr Index kBlock = 64;
       detail::parallel_for((n + kBlock - 1) / kBlock, [&](Index b) {
         std::vector<std::vector<Index>> count(static_cast<std::size_t>(n_types));
@@ -140,16 +162,7 @@ class RandomWalkWithRestart {
           }
         }
       });
-      for (Index t = 0; t < n_types; ++t) {
-        NeighborList& out = result.lists[static_cast<std::size_t>(c)][static_cast<std::size_t>(t)];
-        for (Index v = 0; v < n; ++v) {
-          for (const auto& [cnt, id] : picked[static_cast<std::size_t>(v)][static_cast<std::size_t>(t)]) {
-            out.ids.push_back(id);
-            out.counts.push_back(cnt);
-          }
-          out.indptr.push_back(static_cast<Index>(out.ids.size()));
-        }
-      }
+      detail::pack_picked(picked, result.lists[static_cast<std::size_t>(c)]);
     }
     return result;
   }
