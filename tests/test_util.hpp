@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hgtok/core/limits.hpp"
+#include "hgtok/io/read_file.hpp"
 
 namespace hgtok_test {
 
@@ -39,10 +40,7 @@ inline void write_bytes(const std::string& path, const std::vector<unsigned char
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-inline std::vector<unsigned char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+inline std::vector<unsigned char> read_bytes(const std::string& path) { return hgtok::detail::read_file_bytes(path); }
 
 /// An .npy (version 1.0) from a raw header dict and `data_bytes` zero data bytes.
 inline std::vector<unsigned char> raw_npy(const std::string& dict, std::size_t data_bytes) {
