@@ -169,6 +169,35 @@ TEST_CASE("gemm from a PackedWeight gives the bytes of gemm from W, at every edg
   REQUIRE(y == expected);
 }
 
+TEST_CASE("gemm streams a wide W for a few rows with the bytes of the packed path, at every edge and thread count",
+          "[gemm]") {
+  if (!detail::gemm_uses_kernel<float>()) {
+    WARN("skipped: the kernel is not used on this CPU");
+    return;
+  }
+  Rng rng(16, 0);
+  // n: the streaming threshold, and a tail that is neither whole 512-column blocks nor whole vectors.
+  for (Index k : {1, 256, 257, 600})
+    for (Index n : {detail::kGemmStreamMinCols, detail::kGemmStreamMinCols + 517}) {
+      const Matrix<float> x = random_matrix(8, k, rng), w = random_matrix(k, n, rng);
+      const detail::PackedWeight packed(w);
+      Matrix<float> among_many(8, n);  // 8 rows: the packed path
+      detail::gemm<float>(x, w, among_many);
+      for (Index m = 1; m <= 6; ++m)
+        for (int threads : {1, 2}) {
+          ThreadScope count(threads);
+          Matrix<float> streamed = Matrix<float>::Constant(m + 2, n + 3, 7.0f), from_packed(m, n);
+          detail::gemm<float>(x.topRows(m), w, streamed.block(1, 2, m, n));
+          detail::gemm<float>(x.topRows(m), w, from_packed, &packed);
+          INFO("m=" << m << " k=" << k << " n=" << n << " threads=" << threads);
+          REQUIRE(streamed.block(1, 2, m, n) == from_packed);
+          REQUIRE(from_packed == among_many.topRows(m));
+          streamed.block(1, 2, m, n).setConstant(7.0f);
+          REQUIRE((streamed.array() == 7.0f).all());  // nothing written outside y's block
+        }
+    }
+}
+
 TEST_CASE("Linear::pack keeps the results and is dropped when the weight is changed", "[gemm]") {
   Rng rng(16, 0);
   auto lin = nn::Linear<float>::from_torch(random_matrix(70, 300, rng), Vector<float>::Constant(70, 0.5f));

@@ -16,7 +16,9 @@
 // choices differ with M), and small-M products (tens of nodes against a 768×2304 projector, hgtok's common case)
 // pay for repacking the whole weight on every call. This kernel packs a group of kGemmDepth×16 panels of W at a
 // time into a stack buffer that stays in L2 and reuses it for every row; a weight used on many calls can be packed
-// once instead (PackedWeight, kept by nn::Linear::pack), and the kernel then reads it in place.
+// once instead (PackedWeight, kept by nn::Linear::pack), and the kernel then reads it in place. For at most 6 rows
+// against a wide W read once (the projector generators' last layer), gemm_stream_tile reads W in its stored order
+// instead of packing it, with the same chain per element and so the same bytes.
 #pragma once
 
 #include <Eigen/Core>
@@ -24,6 +26,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -52,6 +55,8 @@ namespace hgtok::detail {
 constexpr Index kGemmDepth = 256;
 constexpr int kGemmRows = 6;   // rows of x per micro-kernel call
 constexpr int kGemmCols = 16;  // columns of W per panel (two 8-float registers)
+constexpr Index kGemmStreamCols = 512;      // columns of each row of W that gemm_stream_tile reads at a time (2 KiB)
+constexpr Index kGemmStreamMinCols = 8192;  // the kernel streams W for at most kGemmRows rows from this many columns
 
 /// A float W [K, N] copied once into the layout the kernel reads: for each block of kGemmDepth rows of W (the last
 /// one shorter) and each panel of 16 columns, the block's rows × 16 floats, contiguous, zero past column N. gemm()
@@ -398,6 +403,72 @@ __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* x, Index 
   }
 }
 
+/// acc[r][0:nv) = fma(x[r][k + j], W[k + j][0:nv), acc[r][0:nv)) for j = 0..J-1 in order, for R rows (nv a multiple
+/// of 8). J rows of W are read side by side, so each accumulator is loaded and stored once per J terms.
+template <int R, int J>
+__attribute__((target("avx2,fma"))) inline void gemm_stream_rows(const float* x, Index ldx, Index k, const float* w,
+                                                                   Index ldw, float* acc, Index nv) {
+  for (Index c = 0; c < nv; c += 8) {
+    __m256 b[J];
+    for (int j = 0; j < J; ++j) b[j] = _mm256_loadu_ps(w + j * ldw + c);
+    for (int r = 0; r < R; ++r) {
+      float* a = acc + r * kGemmStreamCols + c;
+      __m256 v = _mm256_load_ps(a);
+      for (int j = 0; j < J; ++j) v = _mm256_fmadd_ps(_mm256_broadcast_ss(x + r * ldx + k + j), b[j], v);
+      _mm256_store_ps(a, v);
+    }
+  }
+}
+
+/// Columns [c_begin, c_end) of y = x·W for R <= kGemmRows rows and a W read from memory once (the projector
+/// generators' last layer: a few type embeddings against [384, in·out], up to 2.7 GB). W is read in its stored order,
+/// kGemmStreamCols columns of four rows at a time, into R × kGemmStreamCols accumulators that stay in L1, instead of
+/// being packed into panels. Each element gets gemm_micro's chain: per block of kGemmDepth terms a chain of fused
+/// multiply-adds from zero, the blocks added to y in order; so the bytes equal the packed path's.
+template <int R>
+__attribute__((target("avx2,fma"))) inline void gemm_stream_tile(const float* x, Index ldx, const float* w, Index ldw,
+                                                                   float* y, Index ldy, Index k_total, Index c_begin,
+                                                                   Index c_end) {
+  alignas(32) float acc[R * kGemmStreamCols];
+  for (Index c0 = c_begin; c0 < c_end; c0 += kGemmStreamCols) {
+    const Index nc = std::min(kGemmStreamCols, c_end - c0), nv = nc / 8 * 8;
+    for (Index k0 = 0; k0 < k_total; k0 += kGemmDepth) {
+      const Index k1 = k0 + std::min(kGemmDepth, k_total - k0);
+      std::fill(acc, acc + R * kGemmStreamCols, 0.0f);
+      Index k = k0;
+      for (; k + 4 <= k1; k += 4) gemm_stream_rows<R, 4>(x, ldx, k, w + k * ldw + c0, ldw, acc, nv);
+      for (; k < k1; ++k) gemm_stream_rows<R, 1>(x, ldx, k, w + k * ldw + c0, ldw, acc, nv);
+      for (Index c = nv; c < nc; ++c)  // the last columns, fewer than 8
+        for (int r = 0; r < R; ++r) {
+          float& a = acc[r * kGemmStreamCols + c];
+          for (k = k0; k < k1; ++k) a = std::fma(x[r * ldx + k], w[k * ldw + c0 + c], a);
+        }
+      for (int r = 0; r < R; ++r) {
+        float* out = y + r * ldy + c0;
+        const float* a = acc + r * kGemmStreamCols;
+        if (k0 == 0)
+          std::copy(a, a + nc, out);
+        else
+          for (Index c = 0; c < nc; ++c) out[c] = out[c] + a[c];
+      }
+    }
+  }
+}
+
+/// gemm_stream_tile for m = 1 to kGemmRows rows.
+inline void gemm_stream(const float* x, Index ldx, const float* w, Index ldw, float* y, Index ldy, Index m,
+                        Index k_total, Index c_begin, Index c_end) {
+  switch (m) {
+    case 1: gemm_stream_tile<1>(x, ldx, w, ldw, y, ldy, k_total, c_begin, c_end); break;
+    case 2: gemm_stream_tile<2>(x, ldx, w, ldw, y, ldy, k_total, c_begin, c_end); break;
+    case 3: gemm_stream_tile<3>(x, ldx, w, ldw, y, ldy, k_total, c_begin, c_end); break;
+    case 4: gemm_stream_tile<4>(x, ldx, w, ldw, y, ldy, k_total, c_begin, c_end); break;
+    case 5: gemm_stream_tile<5>(x, ldx, w, ldw, y, ldy, k_total, c_begin, c_end); break;
+    case 6: gemm_stream_tile<6>(x, ldx, w, ldw, y, ldy, k_total, c_begin, c_end); break;
+    default: break;
+  }
+}
+
 /// y = x·W with the kernel: tiles of rows × panel groups run in parallel (the split changes no result).
 template <class Micro>
 void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, const float* prepacked, float* y, Index ldy,
@@ -407,9 +478,21 @@ void gemm_kernel(const float* x, Index ldx, const float* w, Index ldw, const flo
     for (Index i = 0; i < m; ++i) std::fill(y + i * ldy, y + i * ldy + n, 0.0f);
     return;
   }
+  const Index threads = in_parallel() ? 1 : num_threads();
+  if (m <= kGemmRows && n >= kGemmStreamMinCols && prepacked == nullptr) {  // few rows, wide W: stream it
+    const Index blocks = (n + kGemmStreamCols - 1) / kGemmStreamCols;
+    const Index per_task = (blocks + threads - 1) / threads * kGemmStreamCols;
+    parallel_for(
+        threads,
+        [&](std::int64_t t) {
+          const Index c0 = std::min(n, t * per_task), c1 = std::min(n, c0 + per_task);
+          if (c0 < c1) gemm_stream(x, ldx, w, ldw, y, ldy, m, k, c0, c1);
+        },
+        2);
+    return;
+  }
   const Index panels = (n + kGemmCols - 1) / kGemmCols;
   const Index groups = (panels + kGemmGroup - 1) / kGemmGroup;
-  const Index threads = in_parallel() ? 1 : num_threads();
   // Columns first (each task packs its own part of W once); rows as well when there are too few column groups.
   const Index col_tasks = std::min(groups, threads);
   constexpr Index kRows = Micro::kRows;
