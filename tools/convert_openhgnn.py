@@ -33,6 +33,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert.tensors import write_safetensors  # noqa: E402
+
 LSTM_PARAMS = [f"{w}_{s}_l0{r}" for r in ("", "_reverse") for w, s in
                (("weight", "ih"), ("weight", "hh"), ("bias", "ih"), ("bias", "hh"))]
 
@@ -190,7 +193,6 @@ def parse_top_k(items, types):
 def convert(state_path, out_dir, edge_types=None, graph=None, restart_prob=0.5, walk_length=50, walks_per_node=10,
             top_k=None, seed=0, projector=None, prefix="Het_Aggregate."):
     """Writes out_dir/config.json and out_dir/weights.safetensors; returns the config."""
-    from safetensors.numpy import save_file
     types, d, c, weights = convert_weights(load_state_dict(state_path), state_path, prefix)
     if graph:
         edge_types = graph_edge_types(graph)
@@ -224,8 +226,10 @@ def convert(state_path, out_dir, edge_types=None, graph=None, restart_prob=0.5, 
         "top_k": parse_top_k(top_k, types), "seed": int(seed),
     }
     os.makedirs(out_dir, exist_ok=True)
-    save_file({k: np.ascontiguousarray(v) for k, v in sorted(weights.items())}, os.path.join(out_dir, "weights.safetensors"),
-              metadata={"converted_from": "openhgnn.models.HetGNN", "tool": "tools/convert_openhgnn.py"})
+    # The converters' writer: the same bytes for the same input (safetensors' own writer orders the metadata keys
+    # differently from one process to the next).
+    write_safetensors(os.path.join(out_dir, "weights.safetensors"), weights,
+                      metadata={"converted_from": "openhgnn.models.HetGNN", "tool": "tools/convert_openhgnn.py"})
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
     return config

@@ -25,9 +25,11 @@ from ._core import (  # noqa: F401  (re-exported)
     Tokenizer,
     TypeDescriptions,
     ValueError,
+    compile_graph,
     load_graph,
     load_safetensors,
     num_threads,
+    open_graph,
     save_graph,
     set_num_threads,
 )
@@ -40,8 +42,8 @@ from . import hf  # noqa: F401  (needs torch only when called)
 __all__ = [
     "EmbeddingTable", "Error", "ExpandedPrompt", "FormatError", "GraphTokens", "HeteroGraph", "IOError", "LookupError",
     "NeighborSampler", "SentenceEncoder", "ShapeError", "ShardReader", "ShardTarget", "Subgraph", "Tokenizer",
-    "TypeDescriptions", "ValueError", "expand_prompt", "load_graph", "load_safetensors", "num_threads", "save_graph",
-    "set_num_threads", "tokenize_batch",
+    "TypeDescriptions", "ValueError", "compile_graph", "expand_prompt", "load_graph", "load_safetensors", "num_threads",
+    "open_graph", "save_graph", "set_num_threads", "tokenize_batch",
 ]
 
 # ---- additions to the bound classes that are plain Python (conversions of Python containers) ----

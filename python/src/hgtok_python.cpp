@@ -240,6 +240,25 @@ NB_MODULE(_core, m) {
   m.def("load_graph", [](const std::string& path) { return hgtok::load_graph<T>(path); }, "path"_a, nb::call_guard<nb::gil_scoped_release>());
   m.def("save_graph", [](const Graph& g, const std::string& path) { hgtok::save_graph(g, path); }, "graph"_a, "path"_a,
         nb::call_guard<nb::gil_scoped_release>());
+  m.def(
+      "open_graph",
+      [](const std::string& path, bool full_check, const std::string& source) {
+        hgtok::GraphOpenOptions o;
+        o.validation = full_check ? hgtok::GraphValidation::full : hgtok::GraphValidation::sampled;
+        o.source = source;
+        return hgtok::open_graph<T>(path, o);
+      },
+      "path"_a, "full_check"_a = false, "source"_a = "", nb::call_guard<nb::gil_scoped_release>(),
+      "A graph file: a compiled one memory-mapped (nothing copied, features read in place), any other loaded.");
+  m.def(
+      "compile_graph",
+      [](const std::string& source, const std::string& out, bool by_source) {
+        hgtok::CompileOptions o;
+        o.by_source = by_source;
+        hgtok::compile_graph(source, out, o);
+      },
+      "source"_a, "out"_a, "by_source"_a = false, nb::call_guard<nb::gil_scoped_release>(),
+      "Writes the compiled form of a graph file (its CSR stored beside it), streaming (docs/compiled-graphs.md).");
 
   nb::class_<Sub>(m, "Subgraph")
       .def_prop_ro("graph", [](const Sub& s) -> const Graph& { return s.graph; }, nb::rv_policy::reference_internal)

@@ -91,6 +91,28 @@ def test_load_save_round_trip(tmp_path, graph):
         np.testing.assert_array_equal(back.edge_index(k), graph.edge_index(k))
 
 
+def test_compiled_graph_is_mapped_and_tokenizes_the_same(tmp_path, graph, table, tokenizer):
+    src, out = str(tmp_path / "g.safetensors"), str(tmp_path / "g.c.safetensors")
+    hgtok.save_graph(graph, src)
+    hgtok.compile_graph(src, out, by_source=True)
+    mapped = hgtok.open_graph(out, full_check=True, source=src)
+    assert mapped.node_types == graph.node_types and mapped.edge_types == graph.edge_types
+    for t in graph.node_types:
+        np.testing.assert_array_equal(mapped.x(t), graph.x(t))
+    x = mapped.x("movie")  # a view into the read-only mapping: NumPy refuses writes instead of crashing
+    with pytest.raises(ValueError):
+        x[0, 0] = 1.0
+    sampler = hgtok.NeighborSampler([10, 5], seed=0)
+    for target in (0, 3):
+        got = tokenizer.tokenize(sampler.sample(mapped, "movie", target), table).tokens.tobytes()
+        assert got == tokenizer.tokenize(sampler.sample(graph, "movie", target), table).tokens.tobytes()
+    assert hgtok.open_graph(src).num_edges() == graph.num_edges()  # a plain graph file is loaded
+    with pytest.raises(hgtok.IOError, match="missing"):
+        hgtok.open_graph(str(tmp_path / "missing.safetensors"))
+    with pytest.raises(hgtok.IOError, match="missing"):
+        hgtok.compile_graph(str(tmp_path / "missing.safetensors"), str(tmp_path / "x.safetensors"))
+
+
 def test_bad_arrays_are_clear_errors(rng):
     x, e = small_dicts(rng)
     g = hgtok.HeteroGraph.from_dict(x, e)
