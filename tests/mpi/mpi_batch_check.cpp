@@ -28,14 +28,7 @@ int rank_of(MPI_Comm comm) {
   MPI_Comm_rank(comm, &r);
   return r;
 }
-BatchOptions options() {
-  BatchOptions o;
-  o.target_type = "movie";
-  o.type_order = {"movie", "director", "actor"};
-  o.shard_size = 2;  // 11 targets: 6 shards
-  o.progress = 0;
-  return o;
-}
+BatchOptions options() { return hgtok_test::batch_options(2); }  // 11 targets: 6 shards
 /// A directory shared by the ranks (rank 0 names it, every rank gets the name), removed at the end.
 struct SharedDir {
   std::string path;

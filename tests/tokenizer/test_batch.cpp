@@ -13,6 +13,7 @@
 namespace test_batch {
 
 using namespace hgtok;
+using hgtok_test::batch_options;
 using hgtok_test::files_of;
 using hgtok_test::require_same_dirs;
 using hgtok_test::TempDir;
@@ -21,21 +22,13 @@ using hgtok_test::tests_path;
 namespace {
 
 const hgtok_test::BatchSetup& setup() { return hgtok_test::batch_setup(); }
-BatchOptions options() {
-  BatchOptions o;
-  o.target_type = "movie";
-  o.type_order = {"movie", "director", "actor"};
-  o.shard_size = 3;
-  o.progress = 0;
-  return o;
-}
 
 }  // namespace
 
 TEST_CASE("batch: shards hold every target's tokens; a bad target is reported and skipped", "[tokenizer][batch]") {
   const auto& s = setup();
   TempDir dir;
-  const auto report = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("out"), options());
+  const auto report = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("out"), batch_options());
   REQUIRE(report.complete);
   REQUIRE(report.shards_total == 4);
   REQUIRE(report.shards_written == 4);
@@ -65,7 +58,8 @@ TEST_CASE("batch: shards hold every target's tokens; a bad target is reported an
         REQUIRE(offsets[i + 1] == offsets[i]);
         continue;
       }
-      const auto want = s.tok.tokenize(s.sampler.sample(s.graph, "movie", targets[i]), {options().type_order, &s.table});
+      const auto want =
+          s.tok.tokenize(s.sampler.sample(s.graph, "movie", targets[i]), {batch_options().type_order, &s.table});
       REQUIRE(offsets[i + 1] - offsets[i] == want.size());
       const std::vector<float> got(tokens.begin() + offsets[i] * 40, tokens.begin() + offsets[i + 1] * 40);
       REQUIRE(got == std::vector<float>(want.tokens.begin(), want.tokens.end()));
@@ -81,25 +75,26 @@ TEST_CASE("batch: an interrupted run resumes to the same files; 1 and 2 threads 
   const auto& s = setup();
   TempDir dir;
   set_num_threads(1);
-  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("whole"), options());
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("whole"), batch_options());
   set_num_threads(2);
-  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("two"), options());
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("two"), batch_options());
   set_num_threads(0);
   require_same_dirs(dir.file("whole"), dir.file("two"));
 
-  auto first = options();
+  auto first = batch_options();
   first.max_shards = 2;  // stops after two shards, as an interrupted run would
   const auto part = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("resumed"), first);
   REQUIRE(part.shards_written == 2);
   REQUIRE_FALSE(part.complete);
   // A shard written just before the interruption but never indexed is rewritten on resume.
   std::ofstream(dir.file("resumed/shard_00002.safetensors")) << "half-written";
-  const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("resumed"), options());
+  const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("resumed"), batch_options());
   REQUIRE(rest.shards_skipped == 2);
   REQUIRE(rest.shards_written == 2);
   REQUIRE(rest.complete);
   require_same_dirs(dir.file("whole"), dir.file("resumed"));
-  const auto again = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("resumed"), options());
+  const auto again =
+      tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("resumed"), batch_options());
   REQUIRE(again.shards_written == 0);  // nothing left to do
   REQUIRE(again.complete);
 }
@@ -111,7 +106,7 @@ TEST_CASE("batch: shards of one target on two threads (the queue runs ahead of a
   // written, and up to three shards' slots are reused in turn. Files, index and the stop point must not change.
   const auto& s = setup();
   TempDir dir;
-  auto o = options();
+  auto o = batch_options();
   o.shard_size = 1;
   o.micro_batch = 1;
   set_num_threads(1);
@@ -149,13 +144,13 @@ TEST_CASE("batch: a failed shard write is an IOError; the shards before it stay 
   // obstacle is gone completes to the same files as an undisturbed run.
   const auto& s = setup();
   TempDir dir;
-  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("clean"), options());
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("clean"), batch_options());
   for (int threads : {1, 2}) {
     const std::string out = dir.file("broken" + std::to_string(threads));
     std::filesystem::create_directories(out + "/shard_00001.safetensors/in_the_way");
     set_num_threads(threads);
-    HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options()), IOError,
-                              "shard_00001.safetensors");
+    HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, batch_options()),
+                              IOError, "shard_00001.safetensors");
     set_num_threads(0);
     std::ifstream in(out + "/index.json");
     const auto index = nlohmann::json::parse(in);
@@ -163,7 +158,7 @@ TEST_CASE("batch: a failed shard write is an IOError; the shards before it stay 
     REQUIRE(index["shards"][0]["file"] == "shard_00000.safetensors");
     REQUIRE_FALSE(index["complete"].get<bool>());
     std::filesystem::remove_all(out + "/shard_00001.safetensors");
-    const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options());
+    const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, batch_options());
     REQUIRE(rest.shards_skipped == 1);
     REQUIRE(rest.complete);
     require_same_dirs(dir.file("clean"), out);
@@ -177,12 +172,13 @@ TEST_CASE("batch: shards written out of order by another process are merged thro
   // already indexed, a shard file gone, unreadable) are removed and their shards redone.
   const auto& s = setup();
   TempDir dir;
-  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("clean"), options());
+  tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("clean"), batch_options());
   const std::string out = dir.file("out");
-  const auto plan = detail::plan_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options());
+  const auto plan = detail::plan_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, batch_options());
   detail::BatchIndex::open(plan);  // creates index.json, as rank 0 does first
-  const auto other = detail::write_shards(s.tok, s.graph, s.table, s.sampler, s.targets, plan, options(), {1, 3},
-                                          [&plan](Index k, nlohmann::json entry) { detail::write_batch_entry_file(plan, k, entry); });
+  const auto other =
+      detail::write_shards(s.tok, s.graph, s.table, s.sampler, s.targets, plan, batch_options(), {1, 3},
+                           [&plan](Index k, nlohmann::json entry) { detail::write_batch_entry_file(plan, k, entry); });
   REQUIRE(other.shards_written == 2);
   REQUIRE(std::filesystem::exists(out + "/shard_00001.entry.json"));
   REQUIRE(std::filesystem::exists(out + "/shard_00003.entry.json"));
@@ -190,7 +186,7 @@ TEST_CASE("batch: shards written out of order by another process are merged thro
     std::ifstream in(out + "/index.json");
     REQUIRE(nlohmann::json::parse(in)["shards"].empty());
   }
-  auto first = options();
+  auto first = batch_options();
   first.max_shards = 1;  // shard 0 only: the prefix then reaches shard 1's entry, not shard 3's
   const auto part = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, first);
   REQUIRE(part.shards_skipped == 2);
@@ -202,7 +198,7 @@ TEST_CASE("batch: shards written out of order by another process are merged thro
   }
   REQUIRE_FALSE(std::filesystem::exists(out + "/shard_00001.entry.json"));
   REQUIRE(std::filesystem::exists(out + "/shard_00003.entry.json"));
-  const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, options());
+  const auto rest = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, out, batch_options());
   REQUIRE(rest.shards_skipped == 3);
   REQUIRE(rest.shards_written == 1);
   REQUIRE(rest.complete);
@@ -210,7 +206,7 @@ TEST_CASE("batch: shards written out of order by another process are merged thro
 
   // Stale entry files: the shards they name are redone, the files removed.
   const std::string stale = dir.file("stale");
-  const auto plan2 = detail::plan_batch(s.tok, s.graph, s.table, s.sampler, s.targets, stale, options());
+  const auto plan2 = detail::plan_batch(s.tok, s.graph, s.table, s.sampler, s.targets, stale, batch_options());
   detail::BatchIndex::open(plan2);
   auto wrong = plan2;
   wrong.fingerprint = "0123456789abcdef";
@@ -223,14 +219,14 @@ TEST_CASE("batch: shards written out of order by another process are merged thro
   std::ofstream(stale + "/shard_00003.entry.json") << "{ half";                    // unreadable
   auto index = detail::BatchIndex::open(plan2);
   REQUIRE(index.missing() == std::vector<Index>{0, 1, 2, 3});
-  REQUIRE(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, stale, options()).complete);
+  REQUIRE(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, stale, batch_options()).complete);
   require_same_dirs(dir.file("clean"), stale);
 }
 
 TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories and bad options are refused", "[tokenizer][batch]") {
   const auto& s = setup();
   TempDir dir;
-  auto stop = options();
+  auto stop = batch_options();
   stop.stop_on_error = true;
   HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("out"), stop), ValueError,
                             "target 25 failed");
@@ -238,15 +234,16 @@ TEST_CASE("batch: stop_on_error keeps finished shards; other runs' directories a
   REQUIRE(nlohmann::json::parse(in)["shards"].size() == 1);  // shard 0 is on disk, shard 1 held the bad target
 
   const NeighborSampler other({3, 2}, 12);
-  HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, other, s.targets, dir.file("out"), options()), ValueError,
-                            "written by another run");
+  HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, other, s.targets, dir.file("out"), batch_options()),
+                            ValueError, "written by another run");
   std::ofstream(dir.file("out/index.json")) << "{ broken";
-  HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("out"), options()), FormatError,
-                            "not valid JSON");
-  auto bad = options();
+  HGTOK_REQUIRE_THROWS_WITH(
+      tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("out"), batch_options()), FormatError,
+      "not valid JSON");
+  auto bad = batch_options();
   bad.shard_size = 0;
   HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("x"), bad), ValueError, "shard_size");
-  bad = options();
+  bad = batch_options();
   bad.target_type = "studio";
   HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("x"), bad), LookupError, "studio");
 }
@@ -356,12 +353,12 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
 
   // Batch runs with micro-batches of 1 and of 5 targets write the same bytes.
   TempDir dir;
-  auto o = options();
+  auto o = batch_options();
   o.micro_batch = 1;
   tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("one"), o);
   o.micro_batch = 5;
   o.shard_size = 7;
-  auto o1 = options();
+  auto o1 = batch_options();
   o1.micro_batch = 1;
   o1.shard_size = 7;
   tokenize_batch(tok, s.graph, s.table, s.sampler, s.targets, dir.file("a"), o1);
@@ -371,7 +368,7 @@ TEST_CASE("batch: tokenize_many equals tokenize bitwise, as one union where that
   // Two threads: a shard's last micro_batch * 2 targets go in quarter-size micro-batches (here the 11 targets go
   // in micro-batches of 3, 2 (with the bad target 25), then six of 1): the same bytes again.
   set_num_threads(2);
-  auto o11 = options();
+  auto o11 = batch_options();
   o11.micro_batch = 3;
   o11.shard_size = 11;
   auto o11_one = o11;
@@ -389,7 +386,7 @@ TEST_CASE("batch: target_type has no default; empty is a ValueError naming the f
   const auto& s = setup();
   TempDir dir;
   CHECK(BatchOptions().target_type.empty());
-  auto none = options();
+  auto none = batch_options();
   none.target_type.clear();
   HGTOK_REQUIRE_THROWS_WITH(tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("x"), none), ValueError,
                             "target_type");

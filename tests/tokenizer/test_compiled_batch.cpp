@@ -33,17 +33,9 @@ constexpr bool kLimitsTestable = true;
 #endif
 
 using namespace hgtok;
+using hgtok_test::batch_options;
 using hgtok_test::read_bytes;
 using hgtok_test::TempDir;
-
-BatchOptions options() {
-  BatchOptions o;
-  o.target_type = "movie";
-  o.type_order = {"movie", "director", "actor"};
-  o.shard_size = 3;
-  o.progress = 0;
-  return o;
-}
 
 /// Every file under `dir` with its bytes, by relative path.
 std::map<std::string, std::vector<unsigned char>> files_of(const std::string& dir) {
@@ -59,8 +51,8 @@ TEST_CASE("compiled graph: batch tokenizing from the mapped graph writes the loa
   compile_graph(std::string(HGTOK_SOURCE_DIR) + "/examples/data/imdb_sample.safetensors", dir.file("g.safetensors"));
   const auto mapped = open_compiled_graph<float>(dir.file("g.safetensors"));
   REQUIRE(mapped.is_mapped(0));
-  const auto a = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("loaded"), options());
-  const auto b = tokenize_batch(s.tok, mapped, s.table, s.sampler, s.targets, dir.file("mapped"), options());
+  const auto a = tokenize_batch(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("loaded"), batch_options());
+  const auto b = tokenize_batch(s.tok, mapped, s.table, s.sampler, s.targets, dir.file("mapped"), batch_options());
   CHECK(a.failed.size() == 1);  // target 25 is out of range, in both
   CHECK(b.failed.size() == 1);
   const auto fa = files_of(dir.file("loaded")), fb = files_of(dir.file("mapped"));
@@ -179,8 +171,8 @@ TEST_CASE("out of core: a graph larger than the memory limit is tokenized from i
   // tokenizes ...
   const auto tokenize_all = [&] {
     const auto g = open_compiled_graph<float>(compiled);
-    tokenize_batch(s.tok, g, s.table, s.sampler, targets, dir.file("limited"), options());
-    auto o = options();
+    tokenize_batch(s.tok, g, s.table, s.sampler, targets, dir.file("limited"), batch_options());
+    auto o = batch_options();
     o.target_type = "actor";
     tokenize_batch(s.tok, g, s.table, s.sampler, actor_targets, dir.file("limited_actor"), o);
   };
@@ -190,7 +182,7 @@ TEST_CASE("out of core: a graph larger than the memory limit is tokenized from i
     tokenize_all();
   // ... with the bytes the same run gives without a limit ...
   const auto g = open_compiled_graph<float>(compiled);
-  tokenize_batch(s.tok, g, s.table, s.sampler, targets, dir.file("free"), options());
+  tokenize_batch(s.tok, g, s.table, s.sampler, targets, dir.file("free"), batch_options());
   const auto fa = files_of(dir.file("limited")), fb = files_of(dir.file("free"));
   REQUIRE(fa.size() == fb.size());
   for (const auto& [name, bytes] : fa)

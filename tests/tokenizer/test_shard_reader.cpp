@@ -18,11 +18,7 @@ using hgtok_test::tests_path;
 
 const hgtok_test::BatchSetup& setup() { return hgtok_test::batch_setup(); }
 BatchOptions options(Index max_shards = -1) {
-  BatchOptions o;
-  o.target_type = "movie";
-  o.type_order = setup().order;
-  o.shard_size = 3;
-  o.progress = 0;
+  BatchOptions o = hgtok_test::batch_options();
   o.max_shards = max_shards;
   return o;
 }
