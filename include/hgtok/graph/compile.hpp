@@ -28,6 +28,7 @@
 #include "hgtok/graph/compiled_graph.hpp"
 #include "hgtok/graph/hetero_graph.hpp"
 #include "hgtok/graph/io.hpp"
+#include "hgtok/io/atomic_file.hpp"
 #include "hgtok/io/checksum.hpp"
 #include "hgtok/io/safetensors.hpp"
 
@@ -243,11 +244,7 @@ inline void compile_graph(const std::string& in, const std::string& out, const C
     std::remove(tmp.c_str());
     throw IOError(out, "", "write failed (disk full?)");
   }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-    const std::string reason = std::string("cannot rename temporary file: ") + std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw IOError(out, "", reason);
-  }
+  detail::replace_with_temporary(tmp, out);
 }
 
 }  // namespace hgtok

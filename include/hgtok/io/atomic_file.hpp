@@ -14,6 +14,16 @@
 
 namespace hgtok::detail {
 
+/// Renames the complete temporary file `tmp` over `path` (an atomic replace); on failure removes `tmp` and throws an
+/// IOError naming `path`. The last step of every atomic write, also of the ones that stream their bytes.
+inline void replace_with_temporary(const std::string& tmp, const std::string& path) {
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::string("cannot rename temporary file: ") + std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw IOError(path, "", reason);
+  }
+}
+
 /// Writes `head` and then each chunk (pointer, byte count) to `path` atomically; IOError naming `path` on failure.
 inline void write_file_atomic(const std::string& path, const std::string& head,
                               const std::vector<std::pair<const unsigned char*, std::size_t>>& chunks = {}) {
@@ -30,11 +40,7 @@ inline void write_file_atomic(const std::string& path, const std::string& head,
       throw IOError(path, "", "short write");
     }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::string("cannot rename temporary file: ") + std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw IOError(path, "", reason);
-  }
+  replace_with_temporary(tmp, path);
 }
 
 }  // namespace hgtok::detail

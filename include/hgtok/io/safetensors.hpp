@@ -280,11 +280,7 @@ class SafetensorsImage {
       std::remove(tmp.c_str());
       throw IOError(path, "", reason);
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      const std::string reason = std::string("cannot rename temporary file: ") + std::strerror(errno);
-      std::remove(tmp.c_str());
-      throw IOError(path, "", reason);
-    }
+    detail::replace_with_temporary(tmp, path);
   }
 
  private:
