@@ -1,1 +1,2 @@
-// Empty: the target that builds the examples' and the CLI's precompiled header (examples/CMakeLists.txt) needs a source.
+// Empty: the target that builds the precompiled header of the programs built at -O0 (hgtok_program_at_O0 in
+// CMakeLists.txt) needs a source.

@@ -1,10 +1,11 @@
-// tokenizer/mpi_batch.hpp, run by ctest under `mpirun -np 2`: every case runs on every rank (the calls are
-// collective). The MPI batch writes the files of a single-process run byte for byte; an interrupted MPI run resumes
-// with another number of ranks (1 and 2) and without MPI to the same files; a rank whose shard write fails leaves
-// the index valid, the other rank's shards recorded, and the report names the missing shards.
-#define CATCH_CONFIG_RUNNER
+// tokenizer/mpi_batch.hpp, run by ctest under `mpirun -np 2 hgtok_tests "[mpi]"`: every case runs on every rank (the
+// calls are collective). The MPI batch writes the files of a single-process run byte for byte; an interrupted MPI run
+// resumes with another number of ranks (1 and 2) and without MPI to the same files; a rank whose shard write fails
+// leaves the index valid, the other rank's shards recorded, and the report names the missing shards. The cases are
+// hidden ([.mpi]): a plain run of hgtok_tests, without mpirun, leaves them out.
 #include <mpi.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,29 @@
 namespace mpi_batch_check {
 
 using namespace hgtok;
+
+/// MPI is started when the first [mpi] case starts, and finalised when the run ends, so that hgtok_tests starts no
+/// MPI in the runs of the other labels.
+struct MpiLifetime : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    int started = 0;
+    MPI_Initialized(&started);
+    if (!started && std::count(info.lcaseTags.begin(), info.lcaseTags.end(), "mpi") > 0) {
+      int provided = 0;
+      MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    }
+  }
+  void testRunEnded(const Catch::TestRunStats& stats) override {
+    int started = 0, finished = 0;
+    MPI_Initialized(&started);
+    MPI_Finalized(&finished);
+    if (started && !finished) MPI_Finalize();
+    TestEventListenerBase::testRunEnded(stats);
+  }
+};
+CATCH_REGISTER_LISTENER(MpiLifetime)
+
 using hgtok_test::require_same_dirs;
 
 namespace fs = std::filesystem;
@@ -56,7 +80,7 @@ void single_process_run(const std::string& out) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
-TEST_CASE("mpi batch: 2 ranks write the files of one process, byte for byte", "[mpi]") {
+TEST_CASE("mpi batch: 2 ranks write the files of one process, byte for byte", "[.mpi]") {
   const auto& s = hgtok_test::batch_setup();
   SharedDir dir;
   single_process_run(dir.file("single"));
@@ -77,7 +101,7 @@ TEST_CASE("mpi batch: 2 ranks write the files of one process, byte for byte", "[
   REQUIRE(again.complete);
 }
 
-TEST_CASE("mpi batch: an interrupted run resumes with another number of ranks to the same files", "[mpi]") {
+TEST_CASE("mpi batch: an interrupted run resumes with another number of ranks to the same files", "[.mpi]") {
   const auto& s = hgtok_test::batch_setup();
   SharedDir dir;
   single_process_run(dir.file("single"));
@@ -92,7 +116,8 @@ TEST_CASE("mpi batch: an interrupted run resumes with another number of ranks to
   MPI_Comm alone;
   MPI_Comm_split(MPI_COMM_WORLD, rank_of(MPI_COMM_WORLD) == 0 ? 0 : MPI_UNDEFINED, 0, &alone);
   if (alone != MPI_COMM_NULL) {
-    const auto one = tokenize_batch_mpi(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("a"), interrupted, alone);
+    const auto one =
+        tokenize_batch_mpi(s.tok, s.graph, s.table, s.sampler, s.targets, dir.file("a"), interrupted, alone);
     REQUIRE(one.ranks == 1);
     REQUIRE(one.shards_written == 1);
     REQUIRE(one.missing == std::vector<Index>{3, 4, 5});
@@ -120,7 +145,8 @@ TEST_CASE("mpi batch: an interrupted run resumes with another number of ranks to
   }
 }
 
-TEST_CASE("mpi batch: a rank whose write fails leaves a valid index, and the report names the missing shards", "[mpi]") {
+TEST_CASE("mpi batch: a rank whose write fails leaves a valid index, and the report names the missing shards",
+          "[.mpi]") {
   const auto& s = hgtok_test::batch_setup();
   SharedDir dir;
   single_process_run(dir.file("single"));
@@ -151,7 +177,7 @@ TEST_CASE("mpi batch: a rank whose write fails leaves a valid index, and the rep
   if (rest.rank == 0) require_same_dirs(dir.file("single"), out);
 }
 
-TEST_CASE("mpi batch: bad arguments and another run's directory are thrown on every rank", "[mpi]") {
+TEST_CASE("mpi batch: bad arguments and another run's directory are thrown on every rank", "[.mpi]") {
   const auto& s = hgtok_test::batch_setup();
   SharedDir dir;
   auto bad = options();
@@ -163,18 +189,9 @@ TEST_CASE("mpi batch: bad arguments and another run's directory are thrown on ev
     tokenize_batch_mpi(s.tok, s.graph, s.table, other, s.targets, dir.file("y"), options());
     FAIL("no error");
   } catch (const ValueError& e) {
-    REQUIRE(std::string(e.what()).find("written by another run") != std::string::npos);  // rank 0's message, on every rank
+    REQUIRE(std::string(e.what()).find("written by another run") !=
+            std::string::npos);  // rank 0's message, on every rank
   }
 }
 
 }  // namespace mpi_batch_check
-
-int main(int argc, char** argv) {
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  const int result = Catch::Session().run(argc, argv);
-  int worst = 0;
-  MPI_Allreduce(&result, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return worst;
-}

@@ -1,5 +1,0 @@
-// Compiles hgtok's float instantiations once for the programs that include hgtok/instances.hpp.
-#define HGTOK_INSTANCES_SOURCE
-#include "hgtok/instances.hpp"
-
-HGTOK_INSTANCES(template, float)
