@@ -23,16 +23,6 @@ struct BatchSetup {
   std::vector<std::string> order{"movie", "director", "actor"};
 };
 
-/// The batch options these tests share: movie targets, BatchSetup::order, `shard_size` targets a shard, quiet.
-inline hgtok::BatchOptions batch_options(hgtok::Index shard_size = 3) {
-  hgtok::BatchOptions o;
-  o.target_type = "movie";
-  o.type_order = {"movie", "director", "actor"};
-  o.shard_size = shard_size;
-  o.progress = 0;
-  return o;
-}
-
 /// The file names in `dir`, sorted.
 inline std::vector<std::string> files_of(const std::string& dir) {
   std::vector<std::string> names;
@@ -52,6 +42,16 @@ inline void require_same_dirs(const std::string& a, const std::string& b) {
 inline const BatchSetup& batch_setup() {
   static const BatchSetup s;
   return s;
+}
+
+/// The batch options these tests share: movie targets, BatchSetup::order, `shard_size` targets a shard, quiet.
+inline hgtok::BatchOptions batch_options(hgtok::Index shard_size = 3) {
+  hgtok::BatchOptions o;
+  o.target_type = "movie";
+  o.type_order = batch_setup().order;
+  o.shard_size = shard_size;
+  o.progress = 0;
+  return o;
 }
 
 }  // namespace hgtok_test
